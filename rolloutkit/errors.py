@@ -1,0 +1,44 @@
+"""One error family, so callers (the CLI, the report run) can tell bad input from bugs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class RolloutkitError(Exception):
+    """Base of every error rolloutkit raises on purpose."""
+
+
+class CharterError(RolloutkitError):
+    """The charter is missing, unreadable or breaks a rule; the message names the field path."""
+
+
+class DataError(RolloutkitError):
+    """A table breaks its contract; names the file, the column, the rule and a few offending rows."""
+
+    def __init__(
+        self,
+        file: str,
+        rule: str,
+        *,
+        column: str | None = None,
+        rows: Sequence[int] = (),
+        examples: Sequence[object] = (),
+    ) -> None:
+        self.file = file
+        self.column = column
+        self.rule = rule
+        self.rows = list(rows)
+        self.examples = list(examples)
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        where = f"{self.file}: column `{self.column}`" if self.column else self.file
+        text = f"{where} {self.rule}"
+        if self.examples:
+            text += ": " + ", ".join(repr(v) for v in self.examples)
+        if self.rows:
+            shown = ", ".join(str(r) for r in self.rows[:5])
+            more = f" and {len(self.rows) - 5} more" if len(self.rows) > 5 else ""
+            text += f" (rows {shown}{more})"
+        return text

@@ -1,0 +1,104 @@
+"""A workspace: one agent's charter plus its tables, each read lazily and validated on first use."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from rolloutkit.charter import Charter, load_charter
+from rolloutkit.errors import RolloutkitError
+from rolloutkit.tables import CONTRACTS, TABLE_NAMES, find_table, read_table
+
+
+class MissingTableError(RolloutkitError):
+    """The workspace has no file for a table; notebooks show the table as missing instead of failing."""
+
+
+@dataclass
+class Workspace:
+    path: Path
+    charter: Charter
+    files: dict[str, Path]
+    _cache: dict[str, pl.LazyFrame] = field(default_factory=dict, repr=False)
+
+    @property
+    def agent(self) -> str:
+        return self.charter.agent
+
+    def has(self, name: str) -> bool:
+        return name in self.files
+
+    def table(self, name: str) -> pl.LazyFrame:
+        """The validated table as a LazyFrame (contract types, UTC timestamps, a local `day` column)."""
+        if name not in CONTRACTS:
+            raise KeyError(f"unknown table {name!r}; tables are {', '.join(TABLE_NAMES)}")
+        if name not in self.files:
+            raise MissingTableError(f"{self.path.name}: no `{name}` table (looked for {name}.parquet, "
+                                    f"{name}.csv, {name}.ndjson or a folder {name}/)")
+        if name not in self._cache:
+            self._cache[name] = read_table(self.files[name], CONTRACTS[name],
+                                           failure_modes=self.charter.failure_mode_names,
+                                           timezone=self.charter.timezone)
+        return self._cache[name]
+
+    def validate(self) -> None:
+        """Read and check every table present; raises the first `DataError`."""
+        for name in self.files:
+            self.table(name)
+
+    def inventory(self) -> pl.DataFrame:
+        """One row per contract table: file, rows, first and last day, or `present = False`."""
+        rows = []
+        for name in TABLE_NAMES:
+            if name not in self.files:
+                rows.append({"table": name, "present": False, "file": None, "rows": None,
+                             "first_day": None, "last_day": None})
+                continue
+            stats = self.table(name).select(pl.len().alias("rows"), pl.col("day").min().alias("first_day"),
+                                            pl.col("day").max().alias("last_day")).collect()
+            rows.append({"table": name, "present": True, "file": self.files[name].name, **stats.row(0, named=True)})
+        return pl.DataFrame(rows, schema={"table": pl.String, "present": pl.Boolean, "file": pl.String,
+                                          "rows": pl.Int64, "first_day": pl.Date, "last_day": pl.Date})
+
+    def last_day(self) -> dt.date | None:
+        """The last day with data in any table (the default `as_of`)."""
+        days = [d for d in self.inventory()["last_day"].to_list() if d is not None]
+        return max(days) if days else None
+
+    def resolve_as_of(self, as_of: str | dt.date | None) -> dt.date:
+        """`as_of` as a date; None means the last day with data (today when the workspace has no data)."""
+        if as_of is None:
+            return self.last_day() or dt.date.today()
+        if isinstance(as_of, dt.datetime):
+            return as_of.date()
+        if isinstance(as_of, dt.date):
+            return as_of
+        try:
+            return dt.date.fromisoformat(str(as_of))
+        except ValueError:
+            raise RolloutkitError(f"`as_of` must be a date like 2026-11-22, got {as_of!r}") from None
+
+
+def load_workspace(directory: str | Path) -> Workspace:
+    """Open a workspace folder: validate its charter now, find its tables (read on first use)."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise RolloutkitError(f"{directory}: not a workspace folder (it should hold charter.yaml and tables)")
+    charter = load_charter(directory / "charter.yaml")
+    files = {name: path for name in TABLE_NAMES if (path := find_table(directory, name)) is not None}
+    return Workspace(path=directory, charter=charter, files=files)
+
+
+def find_workspaces(directory: str | Path) -> list[Path]:
+    """A workspace itself, or the workspaces one level below a folder (e.g. data/demo/<agent>/)."""
+    directory = Path(directory)
+    if (directory / "charter.yaml").is_file():
+        return [directory]
+    found = sorted(p for p in directory.iterdir() if (p / "charter.yaml").is_file()) if directory.is_dir() else []
+    if not found:
+        raise RolloutkitError(f"{directory}: no charter.yaml here or in its sub-folders; "
+                              "a workspace is a folder with charter.yaml and its tables")
+    return found
