@@ -1,0 +1,1 @@
+"""canary phase (being written)."""

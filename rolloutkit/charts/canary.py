@@ -1,0 +1,3 @@
+"""Charts for the canary phase."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Charts for the evalset phase."""
+
+__all__: list[str] = []

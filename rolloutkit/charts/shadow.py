@@ -1,0 +1,3 @@
+"""Charts for the shadow phase."""
+
+__all__: list[str] = []

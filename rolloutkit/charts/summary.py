@@ -1,0 +1,3 @@
+"""Charts for the summary page."""
+
+__all__: list[str] = []

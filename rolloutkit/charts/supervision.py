@@ -1,0 +1,3 @@
+"""Charts for the supervision phase."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Charts for the timeline phase."""
+
+__all__: list[str] = []

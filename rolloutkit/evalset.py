@@ -1,0 +1,1 @@
+"""evalset phase (being written)."""

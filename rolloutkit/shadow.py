@@ -1,0 +1,1 @@
+"""shadow phase (being written)."""

@@ -1,0 +1,1 @@
+"""supervision phase (being written)."""
