@@ -24,12 +24,14 @@ class DataError(RolloutkitError):
         column: str | None = None,
         rows: Sequence[int] = (),
         examples: Sequence[object] = (),
+        total_rows: int | None = None,
     ) -> None:
         self.file = file
         self.column = column
         self.rule = rule
         self.rows = list(rows)
         self.examples = list(examples)
+        self.total_rows = max(total_rows or 0, len(self.rows))
         super().__init__(self._message())
 
     def _message(self) -> str:
@@ -39,6 +41,7 @@ class DataError(RolloutkitError):
             text += ": " + ", ".join(repr(v) for v in self.examples)
         if self.rows:
             shown = ", ".join(str(r) for r in self.rows[:5])
-            more = f" and {len(self.rows) - 5} more" if len(self.rows) > 5 else ""
+            hidden = self.total_rows - min(len(self.rows), 5)
+            more = f" and {hidden} more" if hidden else ""
             text += f" (rows {shown}{more})"
         return text

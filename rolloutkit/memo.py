@@ -11,6 +11,9 @@ import importlib
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+import polars as pl
+
+from rolloutkit.charter import Charter
 from rolloutkit.errors import RolloutkitError
 from rolloutkit.workspace import MissingTableError, Workspace
 
@@ -54,3 +57,55 @@ def _headline(module: str, page: str, title: str, ws: Workspace, day: dt.date) -
         return Headline(page, title, "missing", f"Not available: {exc}")
     except RolloutkitError as exc:
         return Headline(page, title, "error", f"Could not be computed: {exc}")
+    except Exception as exc:  # noqa: BLE001 — a bug in one phase must not blank the memo; its own page fails loudly
+        return Headline(page, title, "error", f"Could not be computed ({type(exc).__name__}: {exc})")
+
+
+def charter_artifacts(charter: Charter) -> pl.DataFrame:
+    """The charter's four artifacts in plain words, one row each."""
+    metric = charter.success_metric
+    modes = "; ".join(
+        f"{m.name}: {'zero tolerance — any occurrence rolls back' if m.zero_tolerance else f'at most {m.max_rate:.2%}'}"
+        + (f" ({m.description})" if m.description else "")
+        for m in charter.failure_modes
+    )
+    return pl.DataFrame({
+        "artifact": ["Task", "Success metric", "Intolerable failure modes", "Rollback triggers"],
+        "in plain words": [
+            charter.task,
+            f"{metric.name}" + (f" — {metric.description}" if metric.description else "")
+            + f"; the agent may be at most {metric.noninferiority_margin:.1%} (absolute) worse than humans",
+            modes,
+            "; ".join(f"roll back if {t.label}" for t in charter.rollback_triggers),
+        ],
+    })
+
+
+def freshness(ws: Workspace, *, as_of: dt.date | str | None = None) -> pl.DataFrame:
+    """Every contract table: present or missing, rows, first and last day, and days behind `as_of`."""
+    day = ws.resolve_as_of(as_of)
+    return ws.inventory().with_columns(
+        days_behind=(pl.lit(day) - pl.col("last_day")).dt.total_days(),
+    ).with_columns(
+        state=pl.when(~pl.col("present")).then(pl.lit("missing"))
+        .when(pl.col("days_behind") <= 1).then(pl.lit("fresh"))
+        .otherwise(pl.lit("stale")),
+    ).select("table", "state", "rows", "first_day", "last_day", "days_behind", "file")
+
+
+def interactions_per_day(ws: Workspace, *, as_of: dt.date | str | None = None) -> pl.DataFrame:
+    """Daily interactions seen in shadow and in the canary (per arm): `day`, `source`, `interactions`."""
+    day = ws.resolve_as_of(as_of)
+    frames = []
+    if ws.has("shadow"):
+        frames.append(ws.table("shadow").filter(pl.col("day") <= day).group_by("day")
+                      .agg(pl.len().alias("interactions")).with_columns(source=pl.lit("shadow (agent logged only)")))
+    if ws.has("canary"):
+        frames.append(ws.table("canary").filter(pl.col("day") <= day).group_by("day", "arm")
+                      .agg(pl.len().alias("interactions"))
+                      .select("day", "interactions", source=pl.format("live: {} arm", "arm")))
+    schema = {"day": pl.Date, "source": pl.String, "interactions": pl.UInt32}
+    if not frames:
+        return pl.DataFrame(schema=schema)
+    tidy = pl.concat([f.select("day", "source", pl.col("interactions").cast(pl.UInt32)) for f in frames])
+    return tidy.collect().sort("day", "source")

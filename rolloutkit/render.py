@@ -8,18 +8,28 @@ page carries no script at all and every chart draws in any browser, offline, exa
 
 from __future__ import annotations
 
+import datetime as dt
 import html
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import altair as alt
 import polars as pl
 import vl_convert as vlc
 from IPython.display import HTML
 
+if TYPE_CHECKING:
+    from rolloutkit.memo import Headline
+    from rolloutkit.workspace import Workspace
+
 STATUS_COLOURS = {
     "good": "#1b7f3b", "warn": "#b26a00", "bad": "#b3261e", "info": "#3d5a80", "missing": "#6b6b6b",
     "error": "#b3261e",
 }
 _RENDERER = "rolloutkit_svg"
+#: Markers around the page links on the summary page; the weekly run swaps in a table with each page's status.
+PAGES_START = "<!-- rolloutkit:pages -->"
+PAGES_END = "<!-- /rolloutkit:pages -->"
 
 
 def _svg_renderer(spec: dict, **_: object) -> dict[str, str]:
@@ -61,3 +71,91 @@ def bullet_list(lines: list[str]) -> HTML:
 def note(text: str) -> HTML:
     """A muted one-line note, e.g. for a table that is missing."""
     return HTML(f"<p style='color:#555;font-style:italic'>{html.escape(text)}</p>")
+
+
+# --- report pages -------------------------------------------------------------------------------------------------
+
+PAGE_STYLE = (
+    "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1120px;margin:0 auto;"
+    "padding:16px 24px 48px;color:#1d1d1f}"
+    "table{border-collapse:collapse;margin:8px 0}td,th{border-bottom:1px solid #ddd;padding:6px 10px;"
+    "text-align:left;vertical-align:top}th{background:#f4f4f6}a{color:#3d5a80}"
+    ".pill{display:inline-block;padding:1px 8px;border-radius:10px;color:#fff;font-size:.85em}"
+)
+
+
+def export_html(notebook: Path | str, target: Path | str, *, nav: str = "") -> None:
+    """Executed notebook → self-contained HTML: code hidden, no script or stylesheet from another host."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    from rolloutkit.paths import TEMPLATES_DIR
+
+    exporter = HTMLExporter(template_name="rolloutkit", extra_template_basedirs=[str(TEMPLATES_DIR)],
+                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    nb = nbformat.read(str(notebook), as_version=4)
+    body, _ = exporter.from_notebook_node(nb, resources={"rk_nav": nav})
+    Path(target).write_text(body, encoding="utf-8")
+
+
+def pill(status: str, text: str | None = None) -> str:
+    colour = STATUS_COLOURS.get(status, STATUS_COLOURS["info"])
+    return f"<span class='pill' style='background:{colour}'>{html.escape(text or status)}</span>"
+
+
+def pages_block(runs: list, *, titles: dict[str, str]) -> str:
+    """The week's pages with their status; a failed notebook shows its error message."""
+    rows = []
+    for run in runs:
+        if run.notebook == "summary":
+            continue
+        title = html.escape(titles.get(run.notebook, run.notebook))
+        if run.status == "ok":
+            rows.append(f"<tr><td><a href='{run.notebook}.html'>{title}</a></td><td>{pill('good', 'rendered')}"
+                        "</td><td></td></tr>")
+        else:
+            rows.append(f"<tr><td><a href='{run.notebook}.html'>{title}</a></td><td>{pill('bad', 'failed')}</td>"
+                        f"<td>{html.escape(run.error or '')}</td></tr>")
+    failed_summary = [r for r in runs if r.notebook == "summary" and r.status != "ok"]
+    extra = (f"<p>{pill('bad', 'failed')} The summary page itself failed: {html.escape(failed_summary[0].error or '')}"
+             f" (<a href='summary.html'>see it</a>)</p>") if failed_summary else ""
+    return (f"<div class='rk-pages'>{extra}<table><tr><th>Page</th><th>Status</th><th>Error</th></tr>"
+            f"{''.join(rows)}</table></div>")
+
+
+def page_links(titles: dict[str, str]) -> HTML:
+    """Links to the other pages of the week; the weekly run replaces them with a status table."""
+    items = "".join(f"<li><a href='{page}.html'>{html.escape(title)}</a></li>" for page, title in titles.items())
+    return HTML(f"{PAGES_START}<ul>{items}</ul>{PAGES_END}")
+
+
+def failure_page(agent: str, week: str, block: str) -> str:
+    """A plain index for a week whose summary page could not be rendered."""
+    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(agent)} {week}</title>"
+            f"<style>{PAGE_STYLE}</style></head><body><p><a href='../../index.html'>All agents</a></p>"
+            f"<h1>{html.escape(agent)} — {week}</h1><p>{pill('bad', 'failed')} The summary page could not be "
+            f"rendered; the pages below show what did.</p>{block}</body></html>")
+
+
+def memo_title(ws: Workspace, day: dt.date) -> HTML:
+    """The memo's heading: agent, ISO week and the day it runs to."""
+    year, week, _ = day.isocalendar()
+    owner = f" · owner {html.escape(ws.charter.owner)}" if ws.charter.owner else ""
+    return HTML(f"<h1 style='margin-bottom:0'>{html.escape(ws.agent)} — week {year}-W{week:02d}</h1>"
+                f"<p style='color:#555;margin-top:4px'>Rollout memo as of {day.isoformat()} · risk tier "
+                f"{ws.charter.risk_tier}{owner}</p>")
+
+
+def headline_cards(headlines: list[Headline]) -> HTML:
+    """One coloured line per phase: the decision first, then its sentence and a link to the page."""
+    cards = []
+    for h in headlines:
+        colour = STATUS_COLOURS.get(h.status, STATUS_COLOURS["info"])
+        label = html.escape(h.decision or h.status)
+        cards.append(
+            f"<div style='border-left:6px solid {colour};background:{colour}12;padding:8px 12px;margin:6px 0;"
+            f"border-radius:4px;font-family:system-ui,sans-serif'><b>{html.escape(h.title)}</b> "
+            f"<span class='pill' style='background:{colour};color:#fff;padding:1px 8px;border-radius:10px'>{label}"
+            f"</span><div style='margin-top:3px'>{html.escape(h.sentence)} "
+            f"<a href='{h.page}.html'>Details &rsaquo;</a></div></div>")
+    return HTML("".join(cards))

@@ -287,4 +287,4 @@ def _raise(file: str, both: pl.LazyFrame, column: str, rule: str, expr: pl.Expr,
     else:
         examples = [tuple(r) for r in offending.select(value_cols).iter_rows()]
     raise DataError(file, f"{rule} — {total} row{'s' if total != 1 else ''}", column=column, rows=rows,
-                    examples=examples)
+                    examples=examples, total_rows=total)

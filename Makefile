@@ -1,0 +1,43 @@
+# Quick start: `make report` then `make test`. Everything runs in .venv, created from python3.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install report test lint lab bench demo-data clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name rolloutkit --display-name "rolloutkit (.venv)" >/dev/null
+	touch $(STAMP)
+
+## Render the demo workspaces' weekly report into reports/ (open reports/index.html).
+report: $(STAMP)
+	$(BIN)/rolloutkit report
+
+## Unit tests, nbval over notebooks/, and the papermill end-to-end run.
+test: $(STAMP)
+	$(BIN)/ruff check rolloutkit tests benchmarks
+	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env
+
+lint: $(STAMP)
+	$(BIN)/ruff check rolloutkit tests benchmarks
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks
+
+## Speed and memory of readiness on a 10M-row canary table (figures printed, nothing asserted).
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+## Regenerate the committed demo workspaces in data/demo from rolloutkit.synth.
+demo-data: $(STAMP)
+	rm -rf data/demo
+	$(BIN)/python -c "from rolloutkit import synth; synth.write_demo('data/demo')"
+
+clean:
+	rm -rf $(VENV) reports/*/ reports/index.html .pytest_cache

@@ -1,0 +1,71 @@
+"""The portfolio index (reports/index.html): every agent's latest week, its decisions, and the AgentOps load.
+
+Built from the `summary.json` files already in the output folder, so agents rendered in earlier runs stay listed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import os
+from pathlib import Path
+
+from rolloutkit.render import PAGE_STYLE, pill
+from rolloutkit.workspace import Workspace
+
+_DECISION_PAGES = ("shadow_comparison", "canary_readiness", "timeline_planning", "supervision")
+
+
+def latest_summaries(out: Path) -> list[dict]:
+    """The newest week's summary.json of each agent folder under `out`."""
+    found = []
+    for agent_dir in sorted(p for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        weeks = sorted(p for p in agent_dir.iterdir() if (p / "summary.json").is_file())
+        if weeks:
+            summary = json.loads((weeks[-1] / "summary.json").read_text())
+            summary["href"] = f"{agent_dir.name}/{weeks[-1].name}/index.html"
+            summary["older_weeks"] = [w.name for w in weeks[:-1]]
+            found.append(summary)
+    return found
+
+
+def write_portfolio(out: Path, workspaces: list[Workspace]) -> Path:
+    """Write reports/index.html atomically (a temporary file renamed over the old one)."""
+    from rolloutkit.supervision import agentops_scale
+
+    summaries = latest_summaries(out)
+    scale = agentops_scale(workspaces) if workspaces else None
+    rows = "".join(_row(s) for s in summaries) or "<tr><td colspan='6'>No reports yet.</td></tr>"
+    heads = "".join(f"<th>{html.escape(p.replace('_', ' ').capitalize())}</th>" for p in _DECISION_PAGES)
+    scale_html = (f"<h2>AgentOps load</h2><p>{pill('warn' if scale.dedicated_ownership_due else 'info')} "
+                  f"{html.escape(scale.sentence)}</p>") if scale else ""
+    page = (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Agent rollouts — portfolio</title>"
+        f"<style>{PAGE_STYLE}</style></head><body><h1>Agent rollouts</h1>"
+        f"<p>Each agent's latest weekly report. Generated {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC.</p>"
+        f"<table><tr><th>Agent</th><th>Week</th>{heads}<th>Pages</th></tr>{rows}</table>{scale_html}</body></html>"
+    )
+    target = out / "index.html"
+    temporary = out / f".index.html.{os.getpid()}"
+    temporary.write_text(page, encoding="utf-8")
+    os.replace(temporary, target)
+    return target
+
+
+def _row(summary: dict) -> str:
+    decisions = summary.get("decisions", {})
+    cells = []
+    for page in _DECISION_PAGES:
+        headline = decisions.get(page)
+        if not headline:
+            cells.append("<td>—</td>")
+            continue
+        label = headline.get("decision") or headline.get("status")
+        cells.append(f"<td>{pill(headline['status'], label)}<br><small>{html.escape(headline['sentence'])}"
+                     "</small></td>")
+    failed = [name for name, nb in summary.get("notebooks", {}).items() if nb["status"] != "ok"]
+    pages = pill("bad", f"{len(failed)} failed: {', '.join(failed)}") if failed else pill("good", "all rendered")
+    return (f"<tr><td><a href='{summary['href']}'>{html.escape(summary['agent'])}</a></td>"
+            f"<td>{summary['week']}<br><small>as of {summary['as_of']}</small></td>{''.join(cells)}<td>{pages}</td>"
+            "</tr>")

@@ -1,0 +1,45 @@
+"""Shared fixtures: a valid charter mapping and a writer for small workspaces."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+CHARTER = {
+    "agent": "support-refunds",
+    "task": "Resolve tier-1 refund requests end to end",
+    "owner": "support-ai",
+    "success_metric": {"name": "resolution_rate", "noninferiority_margin": 0.02},
+    "failure_modes": [
+        {"name": "wrong_policy", "max_rate": 0.01, "description": "answer contradicts the refund policy"},
+        {"name": "pii_leak", "max_rate": 0},
+    ],
+    "rollback_triggers": [{"metric": "failure_rate", "failure_mode": "wrong_policy", "above": 0.02}],
+    "traffic": {"daily_interactions": 5000},
+}
+
+
+@pytest.fixture
+def charter_dict() -> dict:
+    return copy.deepcopy(CHARTER)
+
+
+@pytest.fixture
+def make_workspace(tmp_path: Path):
+    """Write a charter and tables given as {name: text or polars frame} into a fresh folder."""
+
+    def write(tables: dict | None = None, charter: dict | None = None, name: str = "ws") -> Path:
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "charter.yaml").write_text(yaml.safe_dump(charter or CHARTER, sort_keys=False))
+        for file_name, content in (tables or {}).items():
+            if isinstance(content, str):
+                (folder / file_name).write_text(content)
+            else:
+                content.write_parquet(folder / file_name)
+        return folder
+
+    return write
