@@ -1,7 +1,6 @@
 """rolloutkit: measured, accountable decisions for taking an AI agent from demo to 100% of traffic."""
 
-from rolloutkit import charts, memo, paths, render, stats
-from rolloutkit import canary, evalset, shadow, supervision, timeline  # noqa: I001  (phase modules)
+from rolloutkit import canary, charts, evalset, memo, paths, render, shadow, stats, supervision, timeline
 from rolloutkit.charter import Charter, load_charter
 from rolloutkit.errors import CharterError, DataError, RolloutkitError
 from rolloutkit.tables import read_table
