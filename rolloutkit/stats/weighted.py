@@ -38,11 +38,12 @@ def weighted_proportion(
 ) -> WeightedInterval:
     """Hájek estimate Σw·y/Σw (w = 1/π) of a population proportion with a Wilson-type interval.
 
-    The variance is Taylor-linearised (scores w·(y − p̂)/Σw) with the with-replacement approximation,
+    The variance v̂ is Taylor-linearised (scores w·(y − p̂)/Σw) with the with-replacement approximation,
     within strata when `strata` is given. The interval is Wilson's score interval at an effective sample
-    size n* = min(Kish's (Σw)²/Σw², p̂(1−p̂)/v̂): the design effect of the weights, or of the linearised
-    variance when that is larger; at p̂ = 0 or 1, where v̂ = 0, Kish's n* alone keeps rare rates from
-    getting a zero-width interval. `effective_n` reports n*. An empty sample gives `NO_DATA`.
+    size n* = min(Kish's (Σw)²/Σw², n / deff) with deff = v̂ / (p̂(1−p̂)/(n−1)), the design effect of the
+    linearised variance, so equal weights give exactly `wilson_interval`. At p̂ = 0 or 1, where v̂ = 0,
+    Kish's n* alone keeps rare rates from a zero-width interval. `effective_n` reports n*. An empty sample
+    gives `NO_DATA`.
     """
     y = np.asarray(indicator, dtype=float).ravel()
     pi = np.asarray(inclusion_prob, dtype=float).ravel()
@@ -66,7 +67,7 @@ def weighted_proportion(
     p = float((w * y).sum() / total)
     kish = float(total**2 / (w**2).sum())
     variance = _linearised_variance(w * (y - p) / total, groups)
-    effective = min(kish, p * (1 - p) / variance) if variance > 0 else kish
+    effective = min(kish, n * p * (1 - p) / ((n - 1) * variance)) if variance > 0 else kish
     z = z_value(confidence, "two-sided")
     # Wilson's formula in terms of a (possibly fractional) effective count p̂·n*
     centre = (p + z * z / (2 * effective)) / (1 + z * z / effective)
