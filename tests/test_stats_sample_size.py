@@ -12,6 +12,7 @@ from rolloutkit.stats import (
     trials_until_diff_above,
     trials_until_upper_below,
 )
+from rolloutkit.stats.sample_size import _first_true
 
 
 def _design_works(n, max_rate, expected_rate, alpha, power):
@@ -88,3 +89,10 @@ def test_invalid_design_raises():
         trials_to_demonstrate(0.02, 0.01, power=1.2)
     with pytest.raises(ValueError, match=r"`share` must be in \(0, 1\)"):
         trials_until_diff_above(0.02, 0.8, 0.8, 0.0, tuning_n=100)
+
+
+@pytest.mark.parametrize("cap", [pytest.param(7, id="cap-7"), pytest.param(100, id="cap-100")])
+def test_monotone_search_finds_every_threshold_up_to_a_cap_that_is_not_a_power_of_two(cap):
+    for threshold in range(1, cap + 1):
+        assert _first_true(lambda n, t=threshold: n >= t, cap) == threshold
+    assert _first_true(lambda n: False, cap) is None

@@ -53,12 +53,11 @@ def trials_to_demonstrate(
 
 def _first_true(holds: Callable[[int], bool], cap: int) -> int | None:
     """Smallest n in [1, cap] with `holds(n)`, assuming it holds from some n on (doubling, then bisection)."""
-    hi = 1
+    lo, hi = 0, 1  # lo: the last n that did not hold (0: none tried)
     while not holds(hi):
         if hi >= cap:
             return None
-        hi = min(2 * hi, cap)
-    lo = hi // 2  # 0, or a doubling step that did not hold
+        lo, hi = hi, min(2 * hi, cap)
     while hi - lo > 1:
         mid = (lo + hi) // 2
         if holds(mid):
