@@ -1,0 +1,182 @@
+"""Supervision at 100%: the sampled review of live agent outputs.
+
+Supervision reviews are `reviews` rows with `phase == "supervision"` (when the table has no `phase` column: the
+reviews whose interaction_id is a canary interaction). They reference canary interactions of the agent arm, and
+every weekly figure is bucketed by the week of the *interaction*, so the sample rate is reviewed interactions over
+agent interactions of the same week.
+
+Why a confidence sequence for the alert: the rates are re-read every week on the growing sample, and a fixed-sample
+interval checked weekly would cross a limit by chance far more often than 1 − confidence promises. The beta-binomial
+mixture confidence sequence (`stats.bernoulli_confidence_sequence_bounds`) holds at every look at once, so an alert
+raised on it is not an artefact of looking often. Weekly Wilson intervals are shown too, for reading the trend only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from rolloutkit import stats
+from rolloutkit.workspace import Workspace
+
+__all__ = ["AGENT_WORSE", "alerts", "review_rates", "sample_rate", "supervision_start", "unmatched_reviews"]
+
+AGENT_WORSE = "agent_worse"
+#: Weeks of expected reviews at which the confidence sequence is tightest (the first month at 100%).
+TUNING_WEEKS = 4
+
+SAMPLE_SCHEMA = {"week": pl.Date, "week_label": pl.String, "days": pl.Int64, "interactions": pl.Int64,
+                 "reviewed": pl.Int64, "sample_rate": pl.Float64, "target": pl.Float64, "reached": pl.Boolean}
+RATES_SCHEMA = {"week": pl.Date, "week_label": pl.String, "metric": pl.String, "limit": pl.Float64,
+                "zero_tolerance": pl.Boolean, "reviewed": pl.Int64, "events": pl.Int64, "rate": pl.Float64,
+                "lower": pl.Float64, "upper": pl.Float64, "cum_reviewed": pl.Int64, "cum_events": pl.Int64,
+                "cum_rate": pl.Float64, "cs_lower": pl.Float64, "cs_upper": pl.Float64, "status": pl.String}
+
+
+def _day(ws: Workspace, as_of: dt.date | str | None) -> dt.date:
+    return ws.resolve_as_of(as_of)
+
+
+def _supervision_reviews(ws: Workspace) -> pl.LazyFrame:
+    reviews = ws.table("reviews")
+    if "phase" in reviews.collect_schema():
+        return reviews.filter(pl.col("phase") == "supervision")
+    return reviews.join(ws.table("canary").select("interaction_id"), on="interaction_id", how="semi")
+
+
+def _agent_rows(ws: Workspace, start: dt.date, day: dt.date) -> pl.LazyFrame:
+    return (ws.table("canary")
+            .filter((pl.col("arm") == "agent") & pl.col("day").is_between(start, day))
+            .select("interaction_id", "day"))
+
+
+def supervision_start(ws: Workspace, *, as_of: dt.date | str | None = None) -> dt.date | None:
+    """First day at 100%: the first flag change to a share of 1.0; without flags, the first reviewed day.
+
+    None when the agent has not reached 100% by `as_of` (supervision has not started).
+    """
+    day = _day(ws, as_of)
+    if ws.has("flags"):
+        return (ws.table("flags").filter((pl.col("day") <= day) & (pl.col("traffic_share") >= 1.0))
+                .select(pl.col("day").min()).collect().item())
+    if not ws.has("reviews"):
+        return None
+    reviewed = ws.table("canary").join(_supervision_reviews(ws).select("interaction_id"), on="interaction_id",
+                                       how="semi")
+    return reviewed.filter(pl.col("day") <= day).select(pl.col("day").min()).collect().item()
+
+
+def _weeks(start: dt.date, day: dt.date) -> pl.DataFrame:
+    monday = start - dt.timedelta(days=start.weekday())
+    return pl.DataFrame({"week": pl.date_range(monday, day, "1w", eager=True)}).with_columns(
+        week_label=pl.col("week").dt.strftime("%G-W%V"))
+
+
+def sample_rate(ws: Workspace, *, as_of: dt.date | str | None = None, tolerance: float = 0.10) -> pl.DataFrame:
+    """Reviewed share of agent interactions per ISO week at 100%, against the charter's `supervision.sample_rate`.
+
+    A week `reached` the target when its rate is at least (1 − `tolerance`) × target: a random draw at exactly the
+    target rate lands a few percent either side of it. The first and the current week may be partial (`days`).
+    Empty before supervision starts.
+    """
+    day = _day(ws, as_of)
+    start = supervision_start(ws, as_of=day)
+    if start is None:
+        return pl.DataFrame(schema=SAMPLE_SCHEMA)
+    target = ws.charter.supervision.sample_rate
+    reviewed = _supervision_reviews(ws).select("interaction_id").unique().with_columns(reviewed=pl.lit(True))
+    weekly = (_agent_rows(ws, start, day).join(reviewed, on="interaction_id", how="left")
+              .group_by(week=pl.col("day").dt.truncate("1w"))
+              .agg(days=pl.col("day").n_unique(), interactions=pl.len(),
+                   reviewed=pl.col("reviewed").fill_null(False).sum())
+              .collect())
+    return (_weeks(start, day).join(weekly, on="week", how="left")
+            .with_columns(pl.col("days", "interactions", "reviewed").fill_null(0).cast(pl.Int64))
+            .with_columns(sample_rate=pl.when(pl.col("interactions") > 0)
+                          .then(pl.col("reviewed") / pl.col("interactions")),
+                          target=pl.lit(target, pl.Float64))
+            .with_columns(reached=pl.col("sample_rate").fill_null(0) >= target * (1 - tolerance))
+            .select(list(SAMPLE_SCHEMA)))
+
+
+def unmatched_reviews(ws: Workspace) -> int:
+    """Supervision reviews whose interaction_id is no agent-arm canary interaction (left out of every rate)."""
+    agent = ws.table("canary").filter(pl.col("arm") == "agent").select("interaction_id")
+    return int(_supervision_reviews(ws).join(agent, on="interaction_id", how="anti").select(pl.len())
+               .collect().item())
+
+
+def review_rates(ws: Workspace, *, as_of: dt.date | str | None = None) -> pl.DataFrame:
+    """Weekly agent_worse and failure-mode rates of the reviewed sample, with intervals and the alert status.
+
+    One row per (week, metric); metric is `agent_worse` (limit: the charter's `shadow.max_agent_worse_rate`) or a
+    charter failure mode (limit: its `max_rate`). An interaction counts as an event when any of its reviewers
+    reports it (conservative when reviewers disagree). `lower`/`upper`: the week's Wilson interval at the
+    charter's confidence; `cs_lower`/`cs_upper`: the confidence sequence on everything reviewed since 100%.
+    `status`: `alert` when the sequence's lower bound is above the limit (or a zero-tolerance mode occurred),
+    `within` when its upper bound is at or below the limit (a zero-tolerance mode: no occurrence so far), else
+    `watching`.
+    """
+    day = _day(ws, as_of)
+    start = supervision_start(ws, as_of=day)
+    if start is None:
+        return pl.DataFrame(schema=RATES_SCHEMA)
+    charter = ws.charter
+    limits = {AGENT_WORSE: (charter.shadow.max_agent_worse_rate, False)}
+    limits |= {m.name: (m.max_rate, m.zero_tolerance) for m in charter.failure_modes}
+    names = list(limits)
+    flags = [pl.col("verdict") == AGENT_WORSE] + [pl.col("failure_mode") == m for m in names[1:]]
+    per_interaction = _supervision_reviews(ws).group_by("interaction_id").agg(
+        flag.fill_null(False).any().alias(f"m{i}") for i, flag in enumerate(flags))
+    weekly = (_agent_rows(ws, start, day).join(per_interaction, on="interaction_id", how="inner")
+              .group_by(week=pl.col("day").dt.truncate("1w"))
+              .agg(pl.len().alias("reviewed"), *[pl.col(f"m{i}").sum() for i in range(len(names))])
+              .collect())
+    metrics = pl.DataFrame({"metric": names, "limit": [limits[n][0] for n in names],
+                            "zero_tolerance": [limits[n][1] for n in names]},
+                           schema={"metric": pl.String, "limit": pl.Float64, "zero_tolerance": pl.Boolean})
+    long = (weekly.unpivot(index=["week", "reviewed"], on=[f"m{i}" for i in range(len(names))],
+                           variable_name="metric", value_name="events")
+            .with_columns(pl.col("metric").replace_strict({f"m{i}": n for i, n in enumerate(names)})))
+    grid = (_weeks(start, day).join(metrics, how="cross")
+            .join(long, on=["week", "metric"], how="left")
+            .with_columns(pl.col("reviewed", "events").fill_null(0).cast(pl.Int64))
+            .sort("metric", "week")
+            .with_columns(cum_reviewed=pl.col("reviewed").cum_sum().over("metric"),
+                          cum_events=pl.col("events").cum_sum().over("metric")))
+    return _with_intervals(grid, ws, names).sort("week", pl.col("metric").replace_strict(
+        {n: i for i, n in enumerate(names)}, return_dtype=pl.Int64)).select(list(RATES_SCHEMA))
+
+
+def _with_intervals(grid: pl.DataFrame, ws: Workspace, names: list[str]) -> pl.DataFrame:
+    confidence = ws.charter.canary.confidence
+    charter = ws.charter
+    tuning = max(1.0, charter.supervision.sample_rate * charter.traffic.daily_interactions * 7 * TUNING_WEEKS)
+    weekly = [stats.wilson_interval(x, n, confidence=confidence)
+              for x, n in zip(grid["events"], grid["reviewed"], strict=True)]
+    bounds = stats.bernoulli_confidence_sequence_bounds(grid["cum_events"].to_numpy(),
+                                                        grid["cum_reviewed"].to_numpy(),
+                                                        alpha=1 - confidence, tuning_trials=tuning)
+    no_data = pl.col("reviewed") == 0
+    return grid.with_columns(
+        rate=pl.when(~no_data).then(pl.col("events") / pl.col("reviewed")),
+        lower=pl.when(~no_data).then(pl.Series([i.lower for i in weekly], dtype=pl.Float64)),
+        upper=pl.when(~no_data).then(pl.Series([i.upper for i in weekly], dtype=pl.Float64)),
+        cum_rate=pl.when(pl.col("cum_reviewed") > 0).then(pl.col("cum_events") / pl.col("cum_reviewed")),
+        cs_lower=pl.Series(bounds.lower, dtype=pl.Float64),
+        cs_upper=pl.Series(bounds.upper, dtype=pl.Float64),
+    ).with_columns(
+        status=pl.when((pl.col("zero_tolerance") & (pl.col("cum_events") > 0))
+                       | (~pl.col("zero_tolerance") & (pl.col("cs_lower") > pl.col("limit"))))
+        .then(pl.lit("alert"))
+        .when(pl.col("zero_tolerance") | (pl.col("cs_upper") <= pl.col("limit")))
+        .then(pl.lit("within"))
+        .otherwise(pl.lit("watching")))
+
+
+def alerts(rates: pl.DataFrame) -> pl.DataFrame:
+    """Each metric's latest week from `review_rates`: metric, limit, cumulative counts and rate, bounds, status."""
+    return (rates.group_by("metric", maintain_order=True).agg(pl.all().sort_by("week").last())
+            .select("metric", "limit", "zero_tolerance", "week", "cum_reviewed", "cum_events", "cum_rate",
+                    "cs_lower", "cs_upper", "status"))
