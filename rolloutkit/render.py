@@ -43,7 +43,46 @@ def setup() -> None:
     alt.renderers.enable(_RENDERER)
     pl.Config.set_tbl_rows(30)
     pl.Config.set_tbl_hide_dataframe_shape(True)
+    pl.Config.set_tbl_hide_column_data_types(True)
     pl.Config.set_fmt_str_lengths(80)
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is not None:
+        shell.display_formatter.formatters["text/html"].for_type(pl.DataFrame, table_html)
+
+
+def table_html(frame: pl.DataFrame, *, max_rows: int = 40) -> str:
+    """A polars frame as a plain readable table: no dtypes, no quotes, numbers rounded, nulls as a dash."""
+    shown = frame.head(max_rows)
+    head = "".join(f"<th>{html.escape(name.replace('_', ' '))}</th>" for name in shown.columns)
+    numeric = [dtype.is_numeric() for dtype in shown.dtypes]
+    body = "".join(
+        "<tr>" + "".join(f"<td style='text-align:{'right' if num else 'left'}'>{_cell(value)}</td>"
+                         for value, num in zip(row, numeric, strict=True)) + "</tr>"
+        for row in shown.iter_rows()
+    )
+    more = (f"<tr><td colspan='{len(shown.columns)}' style='color:#666'>… {frame.height - max_rows} more rows"
+            "</td></tr>") if frame.height > max_rows else ""
+    return (f"<table class='rk-table' style='border-collapse:collapse;font-family:system-ui,sans-serif;"
+            f"font-size:13px'><thead><tr style='background:#f4f4f6'>{head}</tr></thead><tbody>{body}{more}</tbody>"
+            "</table>")
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return "—"
+        return f"{value:,.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return html.escape(str(value))
 
 
 def svg(chart: alt.TopLevelMixin) -> str:
