@@ -1,4 +1,5 @@
-"""The shadow phase: agent vs human on real traffic, weighted review verdicts, the human noise floor and the gate.
+"""The shadow phase: agent vs human on real traffic, weighted review verdicts, the human noise floor and
+the gate.
 
 `gate(ws)` decides ready_for_canary / continue_shadow / not_ready from the charter; `compare(ws)` gathers
 everything the shadow_comparison notebook shows; `draw_sample(ws, week=...)` draws the week's review sample;
@@ -8,7 +9,6 @@ everything the shadow_comparison notebook shows; `draw_sample(ws, week=...)` dra
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -16,6 +16,17 @@ import polars as pl
 
 from rolloutkit import stats
 from rolloutkit.memo import Headline
+from rolloutkit.shadow_checks import (
+    Check,
+    Decision,
+    agent_worse,
+    decide,
+    failure_checks,
+    min_weeks,
+    reviews_per_week,
+    rows,
+    weeks_text,
+)
 from rolloutkit.shadow_reviews import (
     ALL_WEEKS,
     ReviewerAgreement,
@@ -31,29 +42,27 @@ from rolloutkit.shadow_reviews import (
 from rolloutkit.shadow_sampling import draw_sample, iso_week, week_days
 from rolloutkit.workspace import MissingTableError, Workspace
 
-__all__ = ["Check", "ShadowComparison", "ShadowGate", "agreement", "compare", "cost_latency", "draw_sample",
-           "gate", "headline", "regressions_to_evals", "week_days"]
+__all__ = [
+    "Check",
+    "ShadowComparison",
+    "ShadowGate",
+    "agreement",
+    "compare",
+    "cost_latency",
+    "draw_sample",
+    "gate",
+    "headline",
+    "regressions_to_evals",
+    "week_days",
+]
 
-Decision = Literal["ready_for_canary", "continue_shadow", "not_ready"]
-CheckStatus = Literal["pass", "fail", "insufficient"]
 PAGE, TITLE = "shadow_comparison", "Shadow comparison"
 _STATUS = {"ready_for_canary": "good", "continue_shadow": "warn", "not_ready": "bad"}
-_WORDS = {"ready_for_canary": "Ready for canary", "continue_shadow": "Continue shadow", "not_ready": "Not ready"}
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    status: CheckStatus
-    estimate: float | None
-    lower: float | None
-    upper: float | None
-    threshold: float | None
-    reason: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "status": self.status, "estimate": _num(self.estimate),
-                "lower": _num(self.lower), "upper": _num(self.upper), "threshold": _num(self.threshold)}
+_WORDS = {
+    "ready_for_canary": "Ready for canary",
+    "continue_shadow": "Continue shadow",
+    "not_ready": "Not ready",
+}
 
 
 @dataclass(frozen=True)
@@ -79,17 +88,25 @@ class ShadowGate:
 
     @property
     def sentence(self) -> str:
-        return f"{self.title} after {_weeks(self.weeks_in_shadow)} in shadow: {self.reasons[0]}"
+        return f"{self.title} after {weeks_text(self.weeks_in_shadow)} in shadow: {self.reasons[0]}"
 
     def check(self, name: str) -> Check:
         return next(c for c in self.checks if c.name == name)
 
     def checks_frame(self) -> pl.DataFrame:
         """The checks as a table for the page: name, status, estimate, interval, threshold and the reason."""
-        return pl.DataFrame([{**c.to_dict(), "reason": c.reason} for c in self.checks],
-                            schema={"name": pl.String, "status": pl.String, "estimate": pl.Float64,
-                                    "lower": pl.Float64, "upper": pl.Float64, "threshold": pl.Float64,
-                                    "reason": pl.String})
+        return pl.DataFrame(
+            [{**c.to_dict(), "reason": c.reason} for c in self.checks],
+            schema={
+                "name": pl.String,
+                "status": pl.String,
+                "estimate": pl.Float64,
+                "lower": pl.Float64,
+                "upper": pl.Float64,
+                "threshold": pl.Float64,
+                "reason": pl.String,
+            },
+        )
 
     def to_dict(self) -> dict[str, Any]:
         overall = self.agreement.filter(pl.col("week") == ALL_WEEKS)
@@ -101,27 +118,31 @@ class ShadowGate:
             "reasons": list(self.reasons),
             "checks": [c.to_dict() for c in self.checks],
             "verdicts": {
-                "overall": _rows(self.verdicts.filter(pl.col("week") == ALL_WEEKS).drop("week")),
-                "weeks": _rows(self.verdicts.filter(pl.col("week") != ALL_WEEKS)),
+                "overall": rows(self.verdicts.filter(pl.col("week") == ALL_WEEKS).drop("week")),
+                "weeks": rows(self.verdicts.filter(pl.col("week") != ALL_WEEKS)),
             },
             "agreement": {
-                "overall": _rows(overall.drop("week"))[0] if overall.height else None,
-                "weeks": _rows(self.agreement.filter(pl.col("week") != ALL_WEEKS)),
+                "overall": rows(overall.drop("week"))[0] if overall.height else None,
+                "weeks": rows(self.agreement.filter(pl.col("week") != ALL_WEEKS)),
             },
             "kappa": self.kappa.to_dict(),
         }
 
     def describe(self) -> str:
-        lines = [f"{self.agent}: {self.title.upper()} ({self.decision}) as of {self.as_of.isoformat()}, "
-                 f"{_weeks(self.weeks_in_shadow)} in shadow"]
+        lines = [
+            f"{self.agent}: {self.title.upper()} ({self.decision}) as of {self.as_of.isoformat()}, "
+            f"{weeks_text(self.weeks_in_shadow)} in shadow"
+        ]
         lines += [f"  - {reason}" for reason in self.reasons]
         lines.append("checks:")
         lines += [f"  {c.status:<12} {c.name}" for c in self.checks]
         k = self.kappa
         if k.kappa is not None and k.kappa.error is None:
-            lines.append(f"reviewers: {k.method} kappa {k.kappa.kappa:.2f} on {k.items} interactions, raw agreement "
-                         f"{k.kappa.observed_agreement:.0%}; disagree on {k.disagreement.estimate:.0%} of "
-                         f"{k.multi_reviewed} multi-reviewed")
+            lines.append(
+                f"reviewers: {k.method} kappa {k.kappa.kappa:.2f} on {k.items} interactions, raw agreement "
+                f"{k.kappa.observed_agreement:.0%}; disagree on {k.disagreement.estimate:.0%} of "
+                f"{k.multi_reviewed} multi-reviewed"
+            )
         return "\n".join(lines)
 
 
@@ -149,32 +170,70 @@ class ShadowComparison:
         return " ".join(self.notes) or "All tables present; every review carries its inclusion probability."
 
     def noise_floor(self) -> pl.DataFrame:
-        """Reviewers' disagreement with each other beside the agent's weighted agent_worse and unclear shares."""
-        schema = {"measure": pl.String, "kind": pl.String, "estimate": pl.Float64, "lower": pl.Float64,
-                  "upper": pl.Float64, "basis": pl.String}
+        """Reviewers' disagreement with each other beside the agent's weighted agent_worse and unclear
+        shares."""
+        schema = {
+            "measure": pl.String,
+            "kind": pl.String,
+            "estimate": pl.Float64,
+            "lower": pl.Float64,
+            "upper": pl.Float64,
+            "basis": pl.String,
+        }
         if self.reviewers is None or self.reviewers.multi_reviewed == 0:
             return pl.DataFrame(schema=schema)
         d = self.reviewers.disagreement
-        rows = [{"measure": "reviewers disagree", "kind": "humans", "estimate": d.estimate, "lower": d.lower,
-                 "upper": d.upper, "basis": f"{self.reviewers.multi_reviewed} multi-reviewed outputs"}]
+        rows = [
+            {
+                "measure": "reviewers disagree",
+                "kind": "humans",
+                "estimate": d.estimate,
+                "lower": d.lower,
+                "upper": d.upper,
+                "basis": f"{self.reviewers.multi_reviewed} multi-reviewed outputs",
+            }
+        ]
         overall = self.verdicts.filter(pl.col("week") == ALL_WEEKS)
         for verdict, label in (("agent_worse", "agent judged worse"), ("unclear", "judged unclear")):
             row = overall.filter(pl.col("verdict") == verdict).row(0, named=True)
-            rows.append({"measure": label, "kind": "agent", "estimate": row["estimate"], "lower": row["lower"],
-                         "upper": row["upper"], "basis": f"{row['reviewed']} reviewed outputs, weighted"})
+            rows.append(
+                {
+                    "measure": label,
+                    "kind": "agent",
+                    "estimate": row["estimate"],
+                    "lower": row["lower"],
+                    "upper": row["upper"],
+                    "basis": f"{row['reviewed']} reviewed outputs, weighted",
+                }
+            )
         return pl.DataFrame(rows, schema=schema)
 
     def reviewer_table(self) -> pl.DataFrame:
         """Kappa, its interval and raw agreement beside it, and the disagreement rate (the noise floor)."""
         row = self.reviewers.to_dict() if self.reviewers else {}
-        return pl.DataFrame([{"measure": k, "value": row.get(k)} for k in (
-            "method", "raters", "items", "kappa", "lower", "upper", "observed_agreement", "multi_reviewed",
-            "disagreement_rate", "disagreement_lower", "disagreement_upper")]).with_columns(
-            pl.col("value").cast(pl.String))
+        return pl.DataFrame(
+            [
+                {"measure": k, "value": row.get(k)}
+                for k in (
+                    "method",
+                    "raters",
+                    "items",
+                    "kappa",
+                    "lower",
+                    "upper",
+                    "observed_agreement",
+                    "multi_reviewed",
+                    "disagreement_rate",
+                    "disagreement_lower",
+                    "disagreement_upper",
+                )
+            ]
+        ).with_columns(pl.col("value").cast(pl.String))
 
 
 def gate(ws: Workspace, *, as_of: str | dt.date | None = None) -> ShadowGate:
-    """The shadow gate as of a day (default: the last day with data). Raises MissingTableError without a shadow
+    """The shadow gate as of a day (default: the last day with data). Raises MissingTableError without a
+    shadow
     table; without reviews it decides on time alone (never ready)."""
     return _evidence(ws, ws.resolve_as_of(as_of)).gate
 
@@ -194,13 +253,26 @@ def compare(ws: Workspace, *, as_of: str | dt.date | None = None) -> ShadowCompa
         return _evidence(ws, day).comparison(ws, day)
     except MissingTableError as exc:
         empty = pl.DataFrame()
-        return ShadowComparison(None, Headline(PAGE, TITLE, "missing", f"Not available: {exc}"), empty, empty,
-                                empty, empty, None, empty, empty, empty, empty, (str(exc),),
-                                ws.charter.shadow.max_agent_worse_rate)
+        return ShadowComparison(
+            None,
+            Headline(PAGE, TITLE, "missing", f"Not available: {exc}"),
+            empty,
+            empty,
+            empty,
+            empty,
+            None,
+            empty,
+            empty,
+            empty,
+            empty,
+            (str(exc),),
+            ws.charter.shadow.max_agent_worse_rate,
+        )
 
 
-def agreement(ws: Workspace, *, as_of: str | dt.date | None = None,
-              by: Literal["week", "segment"] = "week") -> pl.DataFrame:
+def agreement(
+    ws: Workspace, *, as_of: str | dt.date | None = None, by: Literal["week", "segment"] = "week"
+) -> pl.DataFrame:
     """Share of interactions where the agent's action equals the human's, per ISO week (with an "all" row) or
     per segment (lowest agreement first), with Wilson intervals."""
     day = ws.resolve_as_of(as_of)
@@ -221,15 +293,21 @@ def _agreement(shadow: pl.LazyFrame, by: str, confidence: float) -> pl.DataFrame
     same = (pl.col("agent_action") == pl.col("human_action")).cast(pl.Int64)
     counts = shadow.group_by(by).agg(interactions=pl.len(), agreed=same.sum()).sort(by).collect()
     if by == "week":
-        total = counts.select(pl.lit(ALL_WEEKS).alias("week"), pl.col("interactions").sum(), pl.col("agreed").sum())
+        total = counts.select(
+            pl.lit(ALL_WEEKS).alias("week"), pl.col("interactions").sum(), pl.col("agreed").sum()
+        )
         counts = pl.concat([counts, total], how="vertical_relaxed")
-    bounds = [stats.wilson_interval(a, n, confidence=confidence)
-              for a, n in zip(counts["agreed"].to_list(), counts["interactions"].to_list(), strict=True)]
+    bounds = [
+        stats.wilson_interval(a, n, confidence=confidence)
+        for a, n in zip(counts["agreed"].to_list(), counts["interactions"].to_list(), strict=True)
+    ]
     framed = counts.with_columns(
-        pl.col("interactions").cast(pl.Int64), pl.col("agreed").cast(pl.Int64),
+        pl.col("interactions").cast(pl.Int64),
+        pl.col("agreed").cast(pl.Int64),
         agreement=pl.Series([b.estimate for b in bounds], dtype=pl.Float64),
         lower=pl.Series([b.lower for b in bounds], dtype=pl.Float64),
-        upper=pl.Series([b.upper for b in bounds], dtype=pl.Float64))
+        upper=pl.Series([b.upper for b in bounds], dtype=pl.Float64),
+    )
     return framed.sort("agreement", by) if by == "segment" else framed
 
 
@@ -240,11 +318,15 @@ def _cost_latency(shadow: pl.LazyFrame) -> pl.DataFrame:
         measures.append(pl.col("agent_cost_usd").mean().alias("agent_cost_usd_mean"))
     if "agent_latency_ms" in names:
         seconds = pl.col("agent_latency_ms") / 1000
-        measures += [seconds.median().alias("agent_latency_s_median"),
-                     seconds.quantile(0.9).alias("agent_latency_s_p90")]
+        measures += [
+            seconds.median().alias("agent_latency_s_median"),
+            seconds.quantile(0.9).alias("agent_latency_s_p90"),
+        ]
     if "human_handle_s" in names:
-        measures += [pl.col("human_handle_s").median().alias("human_handle_s_median"),
-                     pl.col("human_handle_s").quantile(0.9).alias("human_handle_s_p90")]
+        measures += [
+            pl.col("human_handle_s").median().alias("human_handle_s_median"),
+            pl.col("human_handle_s").quantile(0.9).alias("human_handle_s_p90"),
+        ]
     if not measures:
         return pl.DataFrame()
     return shadow.group_by("week").agg(pl.len().alias("interactions"), *measures).sort("week").collect()
@@ -260,161 +342,110 @@ class _Evidence:
 
     @property
     def headline(self) -> Headline:
-        return Headline(PAGE, TITLE, self.gate.status, self.gate.sentence, self.gate.decision, self.gate.to_dict())
+        return Headline(
+            PAGE, TITLE, self.gate.status, self.gate.sentence, self.gate.decision, self.gate.to_dict()
+        )
 
     def comparison(self, ws: Workspace, day: dt.date) -> ShadowComparison:
         items = self.review.items if self.review else _empty_items()
-        reviews = self.review.reviews if self.review else pl.DataFrame(
-            schema={"interaction_id": pl.String, "verdict": pl.String})
+        reviews = (
+            self.review.reviews
+            if self.review
+            else pl.DataFrame(schema={"interaction_id": pl.String, "verdict": pl.String})
+        )
         return ShadowComparison(
-            gate=self.gate, headline=self.headline,
-            agreement_weekly=self.gate.agreement, agreement_segments=self.segments,
-            verdicts=self.gate.verdicts, failure_modes=self.findings, reviewers=self.gate.kappa,
-            ambiguous=ambiguous_items(items, reviews), wins=cases(items, "agent_better"),
-            regressions=cases(items, "agent_worse"), cost_latency=_cost_latency(_shadow(ws, day)),
-            notes=self.notes, max_agent_worse_rate=ws.charter.shadow.max_agent_worse_rate)
+            gate=self.gate,
+            headline=self.headline,
+            agreement_weekly=self.gate.agreement,
+            agreement_segments=self.segments,
+            verdicts=self.gate.verdicts,
+            failure_modes=self.findings,
+            reviewers=self.gate.kappa,
+            ambiguous=ambiguous_items(items, reviews),
+            wins=cases(items, "agent_better"),
+            regressions=cases(items, "agent_worse"),
+            cost_latency=_cost_latency(_shadow(ws, day)),
+            notes=self.notes,
+            max_agent_worse_rate=ws.charter.shadow.max_agent_worse_rate,
+        )
 
 
 def _empty_items() -> pl.DataFrame:
-    return pl.DataFrame(schema={"interaction_id": pl.String, "week": pl.String, "segment": pl.String,
-                                "reviewers": pl.Int64, "inclusion_prob": pl.Float64,
-                                "failure_modes": pl.List(pl.String), "verdict": pl.String,
-                                "reviewers_agree": pl.Boolean})
+    return pl.DataFrame(
+        schema={
+            "interaction_id": pl.String,
+            "week": pl.String,
+            "segment": pl.String,
+            "reviewers": pl.Int64,
+            "inclusion_prob": pl.Float64,
+            "failure_modes": pl.List(pl.String),
+            "verdict": pl.String,
+            "reviewers_agree": pl.Boolean,
+        }
+    )
 
 
 def _evidence(ws: Workspace, day: dt.date) -> _Evidence:
     charter, policy = ws.charter, ws.charter.shadow
     confidence = charter.canary.confidence
     shadow = _shadow(ws, day)
-    span = shadow.select(pl.col("day").min().alias("first"), pl.col("day").max().alias("last")).collect().row(0)
+    span = (
+        shadow.select(pl.col("day").min().alias("first"), pl.col("day").max().alias("last")).collect().row(0)
+    )
     weeks_in_shadow = ((span[1] - span[0]).days + 1) // 7 if span[0] else 0
     notes: list[str] = []
     review = None
     if ws.has("reviews"):
-        review = review_items(ws.table("reviews"), shadow.select("interaction_id", "week", "segment"), as_of=day)
+        review = review_items(
+            ws.table("reviews"), shadow.select("interaction_id", "week", "segment"), as_of=day
+        )
         if review.imputed:
-            notes.append(f"{review.imputed} reviewed interactions have no inclusion_prob; each is counted with "
-                         "probability 1 (weight 1), i.e. as if that review sample had been a census.")
+            notes.append(
+                f"{review.imputed} reviewed interactions have no inclusion_prob; each is counted with "
+                "probability 1 (weight 1), i.e. as if that review sample had been a census."
+            )
         if review.orphans:
-            notes.append(f"{review.orphans} reviewed interactions are not in the shadow table; they are counted in "
-                         "the week they were reviewed.")
+            notes.append(
+                f"{review.orphans} reviewed interactions are not in the shadow table; they are counted in "
+                "the week they were reviewed."
+            )
     else:
-        notes.append("No reviews table: verdicts, failure modes and reviewer agreement cannot be computed yet.")
+        notes.append(
+            "No reviews table: verdicts, failure modes and reviewer agreement cannot be computed yet."
+        )
     items = review.items if review else _empty_items()
     verdicts = verdict_shares(items, confidence=confidence)
     findings = finding_shares(items, charter, confidence=confidence)
-    kappa = reviewer_agreement(review.reviews if review else pl.DataFrame(
-        schema={"interaction_id": pl.String, "verdict": pl.String, "reviewed_at": pl.Datetime("us", "UTC"),
-                "reviewer": pl.String}), confidence=confidence)
-    checks = [_min_weeks(weeks_in_shadow, policy.min_weeks),
-              _reviews_per_week(items, span, policy.reviews_per_week),
-              _agent_worse(verdicts, policy.max_agent_worse_rate, confidence),
-              *_failure_checks(findings)]
-    decision, reasons = _decide(checks, weeks_in_shadow, policy.max_weeks)
-    result = ShadowGate(charter.agent, day, weeks_in_shadow, decision, reasons, tuple(checks), verdicts,
-                        _agreement(shadow, "week", confidence), kappa, confidence)
+    kappa = reviewer_agreement(
+        review.reviews
+        if review
+        else pl.DataFrame(
+            schema={
+                "interaction_id": pl.String,
+                "verdict": pl.String,
+                "reviewed_at": pl.Datetime("us", "UTC"),
+                "reviewer": pl.String,
+            }
+        ),
+        confidence=confidence,
+    )
+    checks = [
+        min_weeks(weeks_in_shadow, policy.min_weeks),
+        reviews_per_week(items, span, policy.reviews_per_week),
+        agent_worse(verdicts, policy.max_agent_worse_rate, confidence),
+        *failure_checks(findings),
+    ]
+    decision, reasons = decide(checks, weeks_in_shadow, policy.max_weeks)
+    result = ShadowGate(
+        charter.agent,
+        day,
+        weeks_in_shadow,
+        decision,
+        reasons,
+        tuple(checks),
+        verdicts,
+        _agreement(shadow, "week", confidence),
+        kappa,
+        confidence,
+    )
     return _Evidence(result, review, _agreement(shadow, "segment", confidence), findings, tuple(notes))
-
-
-def _min_weeks(weeks: int, minimum: int) -> Check:
-    ok = weeks >= minimum
-    return Check("min_weeks", "pass" if ok else "insufficient", weeks, None, None, minimum,
-                 f"{_weeks(weeks)} of shadow data, {'at least' if ok else 'fewer than'} the charter's minimum of "
-                 f"{_weeks(minimum)}")
-
-
-def _reviews_per_week(items: pl.DataFrame, span: tuple, quota: int) -> Check:
-    """Every ISO week of shadow that has ended must have `quota` reviewed interactions; the week in progress is
-    not held to it yet."""
-    if span[0] is None:
-        return Check("reviews_per_week", "insufficient", 0, None, None, quota, "no shadow interactions yet")
-    first_monday = span[0] - dt.timedelta(days=span[0].weekday())
-    ended = [first_monday + dt.timedelta(weeks=i) for i in range((span[1] - first_monday).days // 7 + 1)]
-    ended = [monday.strftime("%G-W%V") for monday in ended if monday + dt.timedelta(days=6) <= span[1]]
-    counts = dict(items.group_by("week").agg(n=pl.len()).iter_rows())
-    short = [f"{week}: {counts.get(week, 0)}" for week in ended if counts.get(week, 0) < quota]
-    fewest = min((counts.get(week, 0) for week in ended), default=0)
-    if not ended:
-        return Check("reviews_per_week", "insufficient", 0, None, None, quota,
-                     "no complete week of shadow yet to check the review quota on")
-    if short:
-        return Check("reviews_per_week", "insufficient", fewest, None, None, quota,
-                     f"fewer than {quota} reviewed interactions in {len(short)} of {len(ended)} complete weeks "
-                     f"({'; '.join(short)})")
-    return Check("reviews_per_week", "pass", fewest, None, None, quota,
-                 f"at least {quota} reviewed interactions in each of {len(ended)} complete weeks (fewest {fewest})")
-
-
-def _agent_worse(verdicts: pl.DataFrame, limit: float, confidence: float) -> Check:
-    row = verdicts.filter((pl.col("week") == ALL_WEEKS) & (pl.col("verdict") == "agent_worse")).row(0, named=True)
-    if row["reviewed"] == 0:
-        return Check("agent_worse_rate", "insufficient", None, None, None, limit, "no shadow reviews yet")
-    shown = (f"agent worse than the human in {row['estimate']:.1%} of outputs (weighted, {row['reviewed']} "
-             f"reviewed; {confidence:.0%} interval {row['lower']:.1%}–{row['upper']:.1%}) against a limit of "
-             f"{limit:.1%}")
-    if row["upper"] <= limit:
-        status, why = "pass", f"{shown}: the upper bound is within the limit"
-    elif row["lower"] > limit:
-        status, why = "fail", f"{shown}: clearly above the limit"
-    else:
-        status, why = "insufficient", f"{shown}: the upper bound is above the limit, more reviews needed"
-    return Check("agent_worse_rate", status, row["estimate"], row["lower"], row["upper"], limit, why)
-
-
-def _failure_checks(findings: pl.DataFrame) -> list[Check]:
-    checks = []
-    for row in findings.iter_rows(named=True):
-        mode, limit = row["failure_mode"], row["max_rate"]
-        interval = (row["estimate"], row["lower"], row["upper"])
-        if row["zero_tolerance"]:
-            found = row["found"]
-            checks.append(Check(f"zero_tolerance:{mode}", "fail" if found else "pass", *interval, 0.0,
-                                f"{mode} (zero tolerance) found in {found} reviewed interaction"
-                                f"{'s' if found != 1 else ''}" if found else f"{mode} (zero tolerance) not found "
-                                f"in {row['reviewed']} reviewed interactions"))
-            continue
-        if row["reviewed"] == 0:
-            checks.append(Check(f"failure_rate:{mode}", "insufficient", None, None, None, limit,
-                                f"{mode}: no reviews yet"))
-            continue
-        text = (f"{mode} found in {row['found']} of {row['reviewed']} reviewed interactions, {row['estimate']:.1%} "
-                f"weighted (interval {row['lower']:.1%}–{row['upper']:.1%}) against a limit of {limit:.1%}")
-        if row["lower"] > limit:
-            status, why = "fail", f"{text}: clearly above the limit"
-        elif row["estimate"] > limit:
-            status, why = "insufficient", f"{text}: above the limit but not conclusively, more reviews needed"
-        else:
-            status, why = "pass", f"{text}: at or below the limit (the canary measures it precisely)"
-        checks.append(Check(f"failure_rate:{mode}", status, *interval, limit, why))
-    return checks
-
-
-def _decide(checks: list[Check], weeks: int, max_weeks: int) -> tuple[Decision, tuple[str, ...]]:
-    failed = [c.reason for c in checks if c.status == "fail"]
-    waiting = [c.reason for c in checks if c.status == "insufficient"]
-    passed = [c.reason for c in checks if c.status == "pass"]
-    if failed:
-        return "not_ready", tuple(failed + waiting + passed)
-    if not waiting:
-        return "ready_for_canary", tuple(passed)
-    if weeks >= max_weeks:
-        timeout = (f"{_weeks(weeks)} in shadow reaches the charter's maximum of {_weeks(max_weeks)} without "
-                   "meeting every check; fix the agent or the review process rather than extending shadow")
-        return "not_ready", (timeout, *waiting, *passed)
-    return "continue_shadow", tuple(waiting + passed)
-
-
-def _weeks(n: int) -> str:
-    return f"{n} week" if n == 1 else f"{n} weeks"
-
-
-def _num(value: float | None) -> float | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if isinstance(value, int):
-        return value
-    return round(float(value), 6)
-
-
-def _rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
-    return [{k: _num(v) if isinstance(v, float) else v for k, v in row.items()} for row in frame.iter_rows(named=True)]

@@ -1,8 +1,10 @@
-"""Shadow reviews: one verdict per reviewed interaction, weighted verdict shares, failure modes found in review,
+"""Shadow reviews: one verdict per reviewed interaction, weighted verdict shares, failure modes found in
+review,
 agreement between reviewers (the human noise floor) and the eval cases that shadow regressions become.
 
 An interaction reviewed by several people gets the verdict a strict majority of them gave; a tie is `unclear`
-(the reviewers disagree). Weights are 1 / `inclusion_prob` from the review sample; a missing probability counts
+(the reviewers disagree). Weights are 1 / `inclusion_prob` from the review sample; a missing probability
+counts
 as 1 (the review is taken as if every interaction had been reviewed) and `ReviewItems.imputed` says how many.
 """
 
@@ -23,10 +25,19 @@ from rolloutkit.tables import VERDICTS
 
 NOT_IN_SHADOW = "(not in shadow table)"
 ALL_WEEKS = "all"
-_SHARE_SCHEMA = {"week": pl.String, "verdict": pl.String, "reviewed": pl.Int64, "found": pl.Int64,
-                 "estimate": pl.Float64, "lower": pl.Float64, "upper": pl.Float64, "effective_n": pl.Float64,
-                 "unweighted_estimate": pl.Float64, "unweighted_lower": pl.Float64,
-                 "unweighted_upper": pl.Float64}
+_SHARE_SCHEMA = {
+    "week": pl.String,
+    "verdict": pl.String,
+    "reviewed": pl.Int64,
+    "found": pl.Int64,
+    "estimate": pl.Float64,
+    "lower": pl.Float64,
+    "upper": pl.Float64,
+    "effective_n": pl.Float64,
+    "unweighted_estimate": pl.Float64,
+    "unweighted_lower": pl.Float64,
+    "unweighted_upper": pl.Float64,
+}
 
 
 @dataclass(frozen=True)
@@ -50,20 +61,26 @@ class ReviewerAgreement:
     raters: int  # reviewers per interaction in that computation
     multi_reviewed: int  # interactions with two or more reviewers
     kappa: stats.Kappa | None
-    #: Share of multi-reviewed interactions where the reviewers did not all give the same verdict: the noise floor.
+    #: Share of multi-reviewed interactions where reviewers did not all give one verdict: the noise floor.
     disagreement: stats.Interval
 
     def to_dict(self) -> dict[str, Any]:
         k = self.kappa
-        return {"method": self.method, "items": self.items, "raters": self.raters,
-                "multi_reviewed": self.multi_reviewed,
-                "kappa": _num(k.kappa) if k else None, "se": _num(k.se) if k else None,
-                "lower": _num(k.lower) if k else None, "upper": _num(k.upper) if k else None,
-                "observed_agreement": _num(k.observed_agreement) if k else None,
-                "error": k.error if k else "no_data",
-                "disagreement_rate": _num(self.disagreement.estimate),
-                "disagreement_lower": _num(self.disagreement.lower),
-                "disagreement_upper": _num(self.disagreement.upper)}
+        return {
+            "method": self.method,
+            "items": self.items,
+            "raters": self.raters,
+            "multi_reviewed": self.multi_reviewed,
+            "kappa": _num(k.kappa) if k else None,
+            "se": _num(k.se) if k else None,
+            "lower": _num(k.lower) if k else None,
+            "upper": _num(k.upper) if k else None,
+            "observed_agreement": _num(k.observed_agreement) if k else None,
+            "error": k.error if k else "no_data",
+            "disagreement_rate": _num(self.disagreement.estimate),
+            "disagreement_lower": _num(self.disagreement.lower),
+            "disagreement_upper": _num(self.disagreement.upper),
+        }
 
 
 def _num(value: float) -> float | None:
@@ -80,16 +97,27 @@ def shadow_reviews(reviews: pl.LazyFrame) -> pl.LazyFrame:
 def review_items(reviews: pl.LazyFrame, shadow: pl.LazyFrame | None, *, as_of: dt.date) -> ReviewItems:
     """Resolve reviews up to `as_of` to one verdict per interaction, with its week, segment and weight.
 
-    `shadow` (id, `week`, `segment`) places each interaction in the week it happened; an interaction not in it is
+    `shadow` (id, `week`, `segment`) places each interaction in the week it happened; an interaction not in
+    it is
     kept under its review's week and the segment "(not in shadow table)".
     """
     from rolloutkit.shadow_sampling import iso_week
 
     names = reviews.collect_schema().names()
     prob = pl.col("inclusion_prob") if "inclusion_prob" in names else pl.lit(None, pl.Float64)
-    rows = (shadow_reviews(reviews).filter(pl.col("day") <= as_of)
-            .select("interaction_id", "reviewer", "reviewed_at", "verdict", "failure_mode",
-                    prob.alias("inclusion_prob"), iso_week(pl.col("day")).alias("review_week")))
+    rows = (
+        shadow_reviews(reviews)
+        .filter(pl.col("day") <= as_of)
+        .select(
+            "interaction_id",
+            "reviewer",
+            "reviewed_at",
+            "verdict",
+            "failure_mode",
+            prob.alias("inclusion_prob"),
+            iso_week(pl.col("day")).alias("review_week"),
+        )
+    )
     if shadow is None:
         shadow = pl.LazyFrame(schema={"interaction_id": pl.String, "week": pl.String, "segment": pl.String})
     placed = rows.join(shadow.select("interaction_id", "week", "segment"), on="interaction_id", how="left")
@@ -100,11 +128,14 @@ def review_items(reviews: pl.LazyFrame, shadow: pl.LazyFrame | None, *, as_of: d
     ).drop("review_week")
     per_verdict = placed.group_by("interaction_id", "verdict").agg(votes=pl.len())
     top = per_verdict.group_by("interaction_id").agg(
-        leaders=pl.col("verdict").filter(pl.col("votes") == pl.col("votes").max()),
-        distinct_verdicts=pl.len())
+        leaders=pl.col("verdict").filter(pl.col("votes") == pl.col("votes").max()), distinct_verdicts=pl.len()
+    )
     items = (
-        placed.group_by("interaction_id").agg(
-            pl.col("week").first(), pl.col("segment").first(), pl.col("in_shadow").first(),
+        placed.group_by("interaction_id")
+        .agg(
+            pl.col("week").first(),
+            pl.col("segment").first(),
+            pl.col("in_shadow").first(),
             reviewers=pl.len(),
             prob_missing=pl.col("inclusion_prob").is_null().all(),
             inclusion_prob=pl.col("inclusion_prob").max().fill_null(1.0),
@@ -112,7 +143,8 @@ def review_items(reviews: pl.LazyFrame, shadow: pl.LazyFrame | None, *, as_of: d
         )
         .join(top, on="interaction_id", how="left")
         .with_columns(
-            verdict=pl.when(pl.col("leaders").list.len() == 1).then(pl.col("leaders").list.first())
+            verdict=pl.when(pl.col("leaders").list.len() == 1)
+            .then(pl.col("leaders").list.first())
             .otherwise(pl.lit("unclear")),
             reviewers_agree=pl.col("distinct_verdicts") == 1,
         )
@@ -129,7 +161,8 @@ def verdict_shares(items: pl.DataFrame, *, confidence: float = 0.95) -> pl.DataF
     """Share of each verdict per ISO week and over all weeks (week = "all"), weighted and unweighted.
 
     Weighted: Hájek estimate with 1 / inclusion_prob weights and a design-based interval
-    (`stats.weighted_proportion`, strata = weeks for the overall row). Unweighted: the plain share with a Wilson
+    (`stats.weighted_proportion`, strata = weeks for the overall row). Unweighted: the plain share with a
+    Wilson
     interval, shown beside it to make the effect of oversampling visible.
     """
     rows = []
@@ -149,24 +182,45 @@ def finding_shares(items: pl.DataFrame, charter: Charter, *, confidence: float =
     for mode in charter.failure_modes:
         found = items["failure_modes"].list.contains(mode.name)
         row = _share_row(ALL_WEEKS, mode.name, found, items, confidence, strata)
-        rows.append({"failure_mode": mode.name, "max_rate": mode.max_rate, "zero_tolerance": mode.zero_tolerance,
-                     **{k: v for k, v in row.items() if k not in ("week", "verdict")}})
-    schema = {"failure_mode": pl.String, "max_rate": pl.Float64, "zero_tolerance": pl.Boolean,
-              **{k: v for k, v in _SHARE_SCHEMA.items() if k not in ("week", "verdict")}}
+        rows.append(
+            {
+                "failure_mode": mode.name,
+                "max_rate": mode.max_rate,
+                "zero_tolerance": mode.zero_tolerance,
+                **{k: v for k, v in row.items() if k not in ("week", "verdict")},
+            }
+        )
+    schema = {
+        "failure_mode": pl.String,
+        "max_rate": pl.Float64,
+        "zero_tolerance": pl.Boolean,
+        **{k: v for k, v in _SHARE_SCHEMA.items() if k not in ("week", "verdict")},
+    }
     return pl.DataFrame(rows, schema=schema)
 
 
-def _share_row(week: str, name: str, hit: pl.Series, part: pl.DataFrame, confidence: float,
-               strata: np.ndarray | None) -> dict[str, Any]:
+def _share_row(
+    week: str, name: str, hit: pl.Series, part: pl.DataFrame, confidence: float, strata: np.ndarray | None
+) -> dict[str, Any]:
     indicator = hit.fill_null(False).to_numpy().astype(float)
-    weighted = stats.weighted_proportion(indicator, part["inclusion_prob"].to_numpy(), confidence=confidence,
-                                         strata=strata)
+    weighted = stats.weighted_proportion(
+        indicator, part["inclusion_prob"].to_numpy(), confidence=confidence, strata=strata
+    )
     found = int(indicator.sum())
     plain = stats.wilson_interval(found, part.height, confidence=confidence)
-    return {"week": week, "verdict": name, "reviewed": part.height, "found": found,
-            "estimate": weighted.estimate, "lower": weighted.lower, "upper": weighted.upper,
-            "effective_n": weighted.effective_n, "unweighted_estimate": plain.estimate,
-            "unweighted_lower": plain.lower, "unweighted_upper": plain.upper}
+    return {
+        "week": week,
+        "verdict": name,
+        "reviewed": part.height,
+        "found": found,
+        "estimate": weighted.estimate,
+        "lower": weighted.lower,
+        "upper": weighted.upper,
+        "effective_n": weighted.effective_n,
+        "unweighted_estimate": plain.estimate,
+        "unweighted_lower": plain.lower,
+        "unweighted_upper": plain.upper,
+    }
 
 
 def reviewer_agreement(reviews: pl.DataFrame, *, confidence: float = 0.95) -> ReviewerAgreement:
@@ -174,25 +228,35 @@ def reviewer_agreement(reviews: pl.DataFrame, *, confidence: float = 0.95) -> Re
 
     When the most common number of reviewers per such interaction is two, Cohen's kappa on those interactions
     (rater 1 = the earlier review); otherwise Fleiss' kappa on the interactions with that number of reviewers.
-    The disagreement rate (reviewers not unanimous) covers every multi-reviewed interaction, with a Wilson interval.
+    The disagreement rate (reviewers not unanimous) covers every multi-reviewed interaction, with a Wilson
+    interval.
     """
-    per_item = reviews.group_by("interaction_id").agg(
-        raters=pl.len(), unanimous=pl.col("verdict").n_unique() == 1).filter(pl.col("raters") >= 2)
+    per_item = (
+        reviews.group_by("interaction_id")
+        .agg(raters=pl.len(), unanimous=pl.col("verdict").n_unique() == 1)
+        .filter(pl.col("raters") >= 2)
+    )
     multi = per_item.height
     split = int((~per_item["unanimous"]).sum()) if multi else 0
     disagreement = stats.wilson_interval(split, multi, confidence=confidence)
     if multi == 0:
         return ReviewerAgreement(None, 0, 0, 0, None, disagreement)
-    raters = (per_item.group_by("raters").agg(items=pl.len())
-              .sort(["items", "raters"], descending=True)["raters"][0])
-    chosen = reviews.join(per_item.filter(pl.col("raters") == raters).select("interaction_id"),
-                          on="interaction_id", how="semi")
+    raters = (
+        per_item.group_by("raters")
+        .agg(items=pl.len())
+        .sort(["items", "raters"], descending=True)["raters"][0]
+    )
+    chosen = reviews.join(
+        per_item.filter(pl.col("raters") == raters).select("interaction_id"), on="interaction_id", how="semi"
+    )
     index = {v: i for i, v in enumerate(VERDICTS)}
     codes = chosen.with_columns(code=pl.col("verdict").replace_strict(index, return_dtype=pl.Int64))
     if raters == 2:
-        pairs = (codes.sort("interaction_id", "reviewed_at", "reviewer")
-                 .group_by("interaction_id", maintain_order=True)
-                 .agg(first=pl.col("code").first(), second=pl.col("code").last()))
+        pairs = (
+            codes.sort("interaction_id", "reviewed_at", "reviewer")
+            .group_by("interaction_id", maintain_order=True)
+            .agg(first=pl.col("code").first(), second=pl.col("code").last())
+        )
         table = np.zeros((len(VERDICTS), len(VERDICTS)))
         np.add.at(table, (pairs["first"].to_numpy(), pairs["second"].to_numpy()), 1)
         kappa, method = stats.cohen_kappa(table, confidence=confidence), "cohen"
@@ -207,22 +271,32 @@ def reviewer_agreement(reviews: pl.DataFrame, *, confidence: float = 0.95) -> Re
 
 
 def ambiguous_items(items: pl.DataFrame, reviews: pl.DataFrame) -> pl.DataFrame:
-    """Interactions whose reviewers disagree or that were judged unclear: id, week, segment and the verdicts given
+    """Interactions whose reviewers disagree or that were judged unclear: id, week, segment and the
+    verdicts given
     (categories only, never the interaction's text)."""
-    given = reviews.group_by("interaction_id").agg(
-        verdicts_given=pl.col("verdict").sort().str.join(", "))
-    return (items.filter(~pl.col("reviewers_agree") | (pl.col("verdict") == "unclear"))
-            .join(given, on="interaction_id", how="left")
-            .select("interaction_id", "week", "segment", "reviewers", "verdict", "verdicts_given")
-            .sort("week", "segment", "interaction_id"))
+    given = reviews.group_by("interaction_id").agg(verdicts_given=pl.col("verdict").sort().str.join(", "))
+    return (
+        items.filter(~pl.col("reviewers_agree") | (pl.col("verdict") == "unclear"))
+        .join(given, on="interaction_id", how="left")
+        .select("interaction_id", "week", "segment", "reviewers", "verdict", "verdicts_given")
+        .sort("week", "segment", "interaction_id")
+    )
 
 
 def cases(items: pl.DataFrame, verdict: str) -> pl.DataFrame:
-    """The reviewed interactions with a given verdict (agent_better: the wins; agent_worse: the regressions)."""
-    return (items.filter(pl.col("verdict") == verdict)
-            .select("interaction_id", "week", "segment", "reviewers",
-                    pl.col("failure_modes").list.join(", ").alias("failure_modes"))
-            .sort("week", "segment", "interaction_id"))
+    """The reviewed interactions with a given verdict (agent_better: the wins; agent_worse: the
+    regressions)."""
+    return (
+        items.filter(pl.col("verdict") == verdict)
+        .select(
+            "interaction_id",
+            "week",
+            "segment",
+            "reviewers",
+            pl.col("failure_modes").list.join(", ").alias("failure_modes"),
+        )
+        .sort("week", "segment", "interaction_id")
+    )
 
 
 def regressions_to_evals(
@@ -234,32 +308,41 @@ def regressions_to_evals(
     run_id: str | None = None,
     category: str = "prior_failure",
 ) -> pl.DataFrame:
-    """Append the shadow reviews' agent_worse interactions to an eval set as `source = "shadow_regression"` tasks.
+    """Append the shadow reviews' agent_worse interactions to an eval set as `source = "shadow_regression"`
+    tasks.
 
     `reviews` holds at least interaction_id and verdict (the reviews table, or `review_items(...).items`); an
-    interaction counts when its majority verdict is agent_worse. Task ids are the interaction ids; ids already in
+    interaction counts when its majority verdict is agent_worse. Task ids are the interaction ids; ids
+    already in
     `evals` (any run, any source) are not added again, so calling this twice changes nothing. New rows have
     `passed = False` (the agent was judged worse than the human), `run_id` defaulting to
     "shadow-regressions-<date>", and null in columns they do not know.
     """
     if run_at.tzinfo is None:
-        raise RolloutkitError("`run_at` must be timezone-aware, e.g. datetime(2026, 11, 2, tzinfo=timezone.utc)")
+        raise RolloutkitError(
+            "`run_at` must be timezone-aware, e.g. datetime(2026, 11, 2, tzinfo=timezone.utc)"
+        )
     known = ("typical", "edge", "prior_failure", "adversarial")
     if category not in known:
         raise RolloutkitError(f"`category` must be one of {', '.join(known)}, got {category!r}")
     missing = [c for c in ("interaction_id", "verdict") if c not in reviews.columns]
     if missing:
-        raise RolloutkitError(f"`reviews` needs column(s) {', '.join(missing)} (it has: {', '.join(reviews.columns)})")
+        raise RolloutkitError(
+            f"`reviews` needs column(s) {', '.join(missing)} (it has: {', '.join(reviews.columns)})"
+        )
     lazy = reviews.lazy()
     if "phase" in reviews.columns:
         lazy = shadow_reviews(lazy)
     votes = lazy.group_by("interaction_id", "verdict").agg(votes=pl.len())
-    worse = (votes.group_by("interaction_id")
-             .agg(leaders=pl.col("verdict").filter(pl.col("votes") == pl.col("votes").max()))
-             .filter((pl.col("leaders").list.len() == 1) & (pl.col("leaders").list.first() == "agent_worse"))
-             .select(pl.col("interaction_id").alias("task_id"))
-             .join(evals.lazy().select("task_id"), on="task_id", how="anti")
-             .sort("task_id").collect())
+    worse = (
+        votes.group_by("interaction_id")
+        .agg(leaders=pl.col("verdict").filter(pl.col("votes") == pl.col("votes").max()))
+        .filter((pl.col("leaders").list.len() == 1) & (pl.col("leaders").list.first() == "agent_worse"))
+        .select(pl.col("interaction_id").alias("task_id"))
+        .join(evals.lazy().select("task_id"), on="task_id", how="anti")
+        .sort("task_id")
+        .collect()
+    )
     utc = run_at.astimezone(dt.UTC)
     new = worse.select(
         pl.lit(run_id or f"shadow-regressions-{utc.date().isoformat()}").alias("run_id"),
@@ -273,4 +356,5 @@ def regressions_to_evals(
     if "day" in evals.columns:
         new = new.with_columns(day=pl.lit(utc.date()))
     return pl.concat([evals, new], how="diagonal_relaxed").select(
-        evals.columns + [c for c in new.columns if c not in evals.columns])
+        evals.columns + [c for c in new.columns if c not in evals.columns]
+    )

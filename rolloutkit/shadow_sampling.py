@@ -1,8 +1,11 @@
 """Review samples of a shadow week: stratified by segment, oversampling what reviewers most need to see.
 
-Strata are segment × (agent and human disagree or not) × (high risk or not). Each stratum's share of the sample
-is proportional to its size times an oversampling factor (disagreements, high-risk and rare segments count more),
-with at least `MIN_PER_STRATUM` per stratum so every stratum has a variance; within a stratum the draw is a simple
+Strata are segment × (agent and human disagree or not) × (high risk or not). Each stratum's share of the
+sample
+is proportional to its size times an oversampling factor (disagreements, high-risk and rare segments count
+more),
+with at least `MIN_PER_STRATUM` per stratum so every stratum has a variance; within a stratum the draw is a
+simple
 random sample without replacement, so each row's inclusion probability is exactly n_h / N_h. Reviewers fill in
 `verdict` and `failure_mode`; the verdict estimates weight each review by 1 / `inclusion_prob` so the
 oversampling does not bias them.
@@ -26,8 +29,16 @@ RARE_FACTOR = 3.0
 #: A segment with less than this share of the week's interactions is rare.
 RARE_SHARE = 0.05
 MIN_PER_STRATUM = 2
-SAMPLE_COLUMNS = ("interaction_id", "segment", "stratum", "agent_action", "human_action", "inclusion_prob",
-                  "verdict", "failure_mode")
+SAMPLE_COLUMNS = (
+    "interaction_id",
+    "segment",
+    "stratum",
+    "agent_action",
+    "human_action",
+    "inclusion_prob",
+    "verdict",
+    "failure_mode",
+)
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
 
@@ -63,15 +74,26 @@ def draw_sample(ws: Workspace, *, week: str, size: int | None = None, seed: int 
     has_risk = "risk" in shadow.collect_schema().names()
     population = (
         shadow.filter(pl.col("day").is_between(monday, sunday))
-        .select("interaction_id", "segment", "agent_action", "human_action",
-                (pl.col("risk") == "high").fill_null(False).alias("high_risk") if has_risk
-                else pl.lit(False).alias("high_risk"))
+        .select(
+            "interaction_id",
+            "segment",
+            "agent_action",
+            "human_action",
+            (pl.col("risk") == "high").fill_null(False).alias("high_risk")
+            if has_risk
+            else pl.lit(False).alias("high_risk"),
+        )
         .sort("interaction_id")
         .collect()
     )
     if population.is_empty():
-        weeks = shadow.select(iso_week(pl.col("day")).min().alias("first"),
-                              iso_week(pl.col("day")).max().alias("last")).collect().row(0)
+        weeks = (
+            shadow.select(
+                iso_week(pl.col("day")).min().alias("first"), iso_week(pl.col("day")).max().alias("last")
+            )
+            .collect()
+            .row(0)
+        )
         covered = f"shadow data covers {weeks[0]} .. {weeks[1]}" if weeks[0] else "the shadow table is empty"
         raise RolloutkitError(f"no shadow interactions in week {week} ({covered})")
     return sample_population(population, size=size, seed=seed)
@@ -89,20 +111,29 @@ def sample_population(population: pl.DataFrame, *, size: int, seed: int = 0) -> 
             pl.when(disagree).then(pl.lit("/disagree")).otherwise(pl.lit("/agree")),
             pl.when(pl.col("high_risk")).then(pl.lit("/high-risk")).otherwise(pl.lit("")),
         ),
-        factor=(pl.when(disagree).then(DISAGREE_FACTOR).otherwise(1.0)
-                * pl.when(pl.col("high_risk")).then(HIGH_RISK_FACTOR).otherwise(1.0)
-                * pl.when(pl.len().over("segment") < RARE_SHARE * pl.len()).then(RARE_FACTOR).otherwise(1.0)),
+        factor=(
+            pl.when(disagree).then(DISAGREE_FACTOR).otherwise(1.0)
+            * pl.when(pl.col("high_risk")).then(HIGH_RISK_FACTOR).otherwise(1.0)
+            * pl.when(pl.len().over("segment") < RARE_SHARE * pl.len()).then(RARE_FACTOR).otherwise(1.0)
+        ),
     )
     strata = frame.group_by("stratum").agg(size=pl.len(), factor=pl.col("factor").first()).sort("stratum")
     allocated = strata.with_columns(
-        take=pl.Series(_allocate(strata["size"].to_numpy(), strata["factor"].to_numpy(), size), dtype=pl.Int64))
+        take=pl.Series(
+            _allocate(strata["size"].to_numpy(), strata["factor"].to_numpy(), size), dtype=pl.Int64
+        )
+    )
     draw = np.random.default_rng(seed).random(frame.height)
     return (
         frame.with_columns(draw=pl.Series(draw))
         .join(allocated.select("stratum", "size", "take"), on="stratum", how="left")
         .filter(pl.col("draw").rank("ordinal").over("stratum") <= pl.col("take"))
         .select(
-            "interaction_id", "segment", "stratum", "agent_action", "human_action",
+            "interaction_id",
+            "segment",
+            "stratum",
+            "agent_action",
+            "human_action",
             (pl.col("take") / pl.col("size")).alias("inclusion_prob"),
             pl.lit(None, pl.String).alias("verdict"),
             pl.lit(None, pl.String).alias("failure_mode"),
@@ -133,5 +164,5 @@ def _allocate(sizes: np.ndarray, factors: np.ndarray, total: int) -> np.ndarray:
     take = np.floor(ideal)
     short = int(total - take.sum())
     room = np.where(take < sizes, ideal - take, -math.inf)
-    take[np.argsort(-room, kind="stable")[:max(short, 0)]] += 1
+    take[np.argsort(-room, kind="stable")[: max(short, 0)]] += 1
     return take.astype(int)
