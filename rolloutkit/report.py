@@ -157,6 +157,7 @@ def execute_notebook(job: Job) -> NotebookRun:
 
     import papermill
     from papermill.exceptions import PapermillExecutionError
+    from traitlets.config import Config
 
     # papermill cannot parse the `str | None` annotation of the parameters cell and warns on every run; the
     # parameters are injected all the same, so keep cron logs to what matters.
@@ -167,16 +168,21 @@ def execute_notebook(job: Job) -> NotebookRun:
     folder = Path(job.folder)
     executed = folder / f"{job.notebook}.ipynb"
     error = None
+    # IPC sockets in a private folder: nothing listens on TCP, and ipykernel has no plain-TCP warning to print.
+    sockets = tempfile.mkdtemp(prefix="rk-kernel-")
     try:
         papermill.execute_notebook(
             job.source, str(executed),
             parameters={"workspace": job.workspace, "as_of": job.as_of},
             kernel_name=KERNEL_NAME, progress_bar=False, cwd=str(paths.NOTEBOOKS_DIR),
+            config=Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(sockets, "k")}}),
         )
     except PapermillExecutionError as exc:
         error = f"{exc.ename}: {exc.evalue}"
     except Exception as exc:  # noqa: BLE001 — a kernel that dies must not take the other notebooks with it
         error = f"{type(exc).__name__}: {exc}"
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)
     if executed.exists():
         try:
             export_html(executed, folder / f"{job.notebook}.html", nav=_nav(job.agent, job.week, job.notebook))
