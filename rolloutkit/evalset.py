@@ -25,8 +25,8 @@ from rolloutkit.tables import CATEGORIES
 from rolloutkit.workspace import Workspace
 
 __all__ = [
-    "TARGET_TASKS", "Coverage", "VersionComparison", "compare", "coverage", "growth", "headline", "pass_rates",
-    "versions",
+    "TARGET_TASKS", "Coverage", "EvalSetReport", "VersionComparison", "compare", "coverage", "growth", "headline",
+    "pass_rates", "review", "versions",
 ]
 
 #: The playbook's size of an eval set: 100–300 tasks.
@@ -76,7 +76,8 @@ class VersionComparison:
 
     `difference` is candidate − baseline pass rate with the paired Newcombe interval; `mcnemar` tests the
     discordant tasks (`regressed`: passed in baseline, failed in candidate; `fixed`: the reverse).
-    `regressed_tasks`: task_id, category, source of each regressed task.
+    `regressed_tasks`: task_id, category, source of each regressed task; `by_category`: category, regressed,
+    fixed, paired (every category, in contract order).
     """
 
     baseline: str
@@ -93,6 +94,7 @@ class VersionComparison:
     mcnemar: stats.TestResult
     confidence: float
     regressed_tasks: pl.DataFrame
+    by_category: pl.DataFrame
 
     @property
     def significant_regression(self) -> bool:
@@ -105,13 +107,13 @@ class VersionComparison:
         return [[self.both_passed, self.fixed], [self.regressed, self.both_failed]]
 
     def to_dict(self) -> dict[str, Any]:
-        out = {k: v for k, v in asdict(self).items() if k not in ("regressed_tasks", "difference", "mcnemar")}
-        out["candidate_day"] = self.candidate_day.isoformat()
-        out["difference"] = asdict(self.difference)
-        out["mcnemar"] = asdict(self.mcnemar)
-        out["significant_regression"] = self.significant_regression
-        out["regressed_task_ids"] = self.regressed_tasks["task_id"].to_list()
-        return out
+        return {"baseline": self.baseline, "candidate": self.candidate, "baseline_run": self.baseline_run,
+                "candidate_run": self.candidate_run, "candidate_day": self.candidate_day.isoformat(),
+                "paired_tasks": self.paired_tasks, "table": self.table, "regressed": self.regressed,
+                "fixed": self.fixed, "difference": asdict(self.difference), "mcnemar": asdict(self.mcnemar),
+                "confidence": self.confidence, "significant_regression": self.significant_regression,
+                "regressed_task_ids": self.regressed_tasks["task_id"].to_list(),
+                "by_category": self.by_category.to_dicts()}
 
     def describe(self) -> str:
         d = self.difference
@@ -228,13 +230,20 @@ def compare(ws: Workspace, *, baseline: str | None = None, candidate: str | None
     cells = {k: int(v or 0) for k, v in cells.items()}
     regressed = (paired.filter(pl.col("base") & ~pl.col("cand")).select("task_id", "category", "source")
                  .sort("category", "task_id").collect())
+    per_category = (paired.group_by("category")
+                    .agg(regressed=(pl.col("base") & ~pl.col("cand")).sum().cast(pl.Int64),
+                         fixed=(~pl.col("base") & pl.col("cand")).sum().cast(pl.Int64),
+                         paired=pl.len().cast(pl.Int64))
+                    .collect())
+    by_category = (pl.DataFrame({"category": list(CATEGORIES)}).join(per_category, on="category", how="left")
+                   .with_columns(pl.col("regressed", "fixed", "paired").fill_null(0)))
     table = [[cells["both_passed"], cells["fixed"]], [cells["regressed"], cells["both_failed"]]]
     return VersionComparison(
         baseline=baseline, candidate=candidate, baseline_run=runs[baseline], candidate_run=runs[candidate],
         candidate_day=days[candidate], paired_tasks=sum(cells.values()), **cells,
         difference=stats.paired_newcombe_interval(table, confidence=confidence),
         mcnemar=stats.mcnemar_exact(cells["fixed"], cells["regressed"], alpha=1 - confidence),
-        confidence=confidence, regressed_tasks=regressed,
+        confidence=confidence, regressed_tasks=regressed, by_category=by_category,
     )
 
 
@@ -268,18 +277,50 @@ def growth(ws: Workspace, *, as_of: dt.date | str | None = None) -> pl.DataFrame
             .sort("week", "source"))
 
 
+@dataclass(frozen=True)
+class EvalSetReport:
+    """Everything the eval-set page shows as of one day; `missing` names the absent table (then all is empty)."""
+
+    as_of: dt.date
+    coverage: Coverage | None
+    pass_rates: pl.DataFrame
+    pass_rates_by_category: pl.DataFrame
+    comparison: VersionComparison | None
+    growth: pl.DataFrame
+    missing: str | None = None
+
+    def regressed_tasks(self) -> pl.DataFrame:
+        """The regressed tasks of the comparison (task_id, category, source); empty without one."""
+        if self.comparison is None:
+            return pl.DataFrame(schema={"task_id": pl.String, "category": pl.String, "source": pl.String})
+        return self.comparison.regressed_tasks
+
+
+def review(ws: Workspace, *, as_of: dt.date | str | None = None, confidence: float = 0.95) -> EvalSetReport:
+    """Coverage, pass rates, the last two versions compared and the growth of the set, as of `as_of`."""
+    day = ws.resolve_as_of(as_of)
+    if not ws.has("evals"):
+        empty = pl.DataFrame()
+        return EvalSetReport(day, None, empty, empty, None, empty,
+                             f"{ws.path.name} has no `evals` table: no eval runs to show.")
+    rates = pass_rates(ws, as_of=day, confidence=confidence)
+    comparison = compare(ws, as_of=day, confidence=confidence) if rates.height >= 2 else None
+    return EvalSetReport(day, coverage(ws, as_of=day), rates,
+                         pass_rates(ws, as_of=day, confidence=confidence, by_category=True), comparison,
+                         growth(ws, as_of=day))
+
+
 def headline(ws: Workspace, *, as_of: dt.date | str | None = None) -> Headline:
     """The eval set on the summary page: size against target, latest version's pass rate, and its regressions.
 
     Status: `bad` when the latest version regressed significantly against the one before (decision `block`),
     `warn` when the set is outside 100–300 tasks, a category is thin or some tasks regressed (decision `review`),
-    `good` otherwise (decision `ship`); a single version run gives no decision.
+    `good` otherwise (decision `ship`); a single version run gives no decision; no table gives `missing`.
     """
-    day = ws.resolve_as_of(as_of)
-    cov = coverage(ws, as_of=day)
-    rates = pass_rates(ws, as_of=day)
-    if rates.is_empty():
-        return Headline("eval_set", "Eval set", "missing", f"No eval runs up to {day.isoformat()}.")
+    report = review(ws, as_of=as_of)
+    day, cov, rates = report.as_of, report.coverage, report.pass_rates
+    if cov is None or rates.is_empty():
+        return Headline("eval_set", "Eval set", "missing", report.missing or f"No eval runs up to {day.isoformat()}.")
     latest = rates.row(-1, named=True)
     details: dict[str, Any] = {"coverage": cov.to_dict(), "pass_rates": _jsonable(rates)}
     size = f"The eval set has {cov.tasks} tasks ({cov.status} the {cov.target_low}–{cov.target_high} target"
@@ -287,11 +328,11 @@ def headline(ws: Workspace, *, as_of: dt.date | str | None = None) -> Headline:
     rate = (f"{latest['agent_version']} passes {latest['pass_rate']:.0%} "
             f"({latest['lower']:.0%}–{latest['upper']:.0%})")
     gaps = cov.status != "within" or bool(cov.thin)
-    if rates.height < 2:
+    comparison = report.comparison
+    if comparison is None:
         status = "warn" if gaps else "info"
         return Headline("eval_set", "Eval set", status, f"{size}; {rate}; no earlier version to compare.",
                         None, details)
-    comparison = compare(ws, as_of=day)
     details["comparison"] = comparison.to_dict()
     versus = (f"against {comparison.baseline} it regressed {comparison.regressed} and fixed {comparison.fixed} "
               f"of {comparison.paired_tasks} shared tasks (McNemar p = {comparison.mcnemar.p_value:.2g})")
