@@ -96,7 +96,7 @@ class Scenario:
     human_success: float = 0.86
     agent_success: float = 0.87
     # true verdict shares over the shadow population (equivalent is the rest)
-    agent_worse: float = 0.01
+    agent_worse: float = 0.008
     agent_better: float = 0.08
     unclear: float = 0.05
     max_agent_worse_rate: float = 0.05
@@ -165,9 +165,10 @@ class Scenario:
 
 
 def ending(end: dt.date = END, **knobs: object) -> Scenario:
-    """A scenario whose data ends on `end` (the start date is worked out from the phases' lengths)."""
+    """A scenario starting on a Monday (shadow weeks are ISO weeks) whose data ends on or a few days before `end`."""
     probe = Scenario(start=end, **knobs)  # type: ignore[arg-type]
-    return replace(probe, start=end - dt.timedelta(days=probe.total_days - 1))
+    start = end - dt.timedelta(days=probe.total_days - 1)
+    return replace(probe, start=start - dt.timedelta(days=start.weekday()))
 
 
 _REFUND_MODES = (
@@ -177,17 +178,17 @@ _REFUND_MODES = (
 )
 _INVOICE_MODES = (
     FailureMode("wrong_route", "invoice routed to the wrong approval queue", 0.01, 0.002, 0.003),
-    FailureMode("missed_duplicate", "a duplicate invoice passed as new", 0.005, 0.0008, 0.001),
+    FailureMode("missed_duplicate", "a duplicate invoice passed as new", 0.005, 0.0005, 0.001),
     FailureMode("duplicate_payment", "payment released twice", 0.0, 0.0),
 )
 _KB_MODES = (
-    FailureMode("hallucinated_step", "answer cites a step not in the knowledge base", 0.02, 0.004, 0.001),
-    FailureMode("outdated_article", "answer relies on a retired article", 0.02, 0.003, 0.004),
+    FailureMode("hallucinated_step", "answer cites a step not in the knowledge base", 0.02, 0.002, 0.001),
+    FailureMode("outdated_article", "answer relies on a retired article", 0.02, 0.0015, 0.004),
     FailureMode("secret_leak", "internal-only content shown to a customer", 0.0, 0.0),
 )
 _CLAIM_MODES = (
     FailureMode("wrong_coverage", "coverage decision contradicts the policy wording", 0.01, 0.002, 0.003),
-    FailureMode("missed_fraud_flag", "a fraud signal was not escalated", 0.005, 0.0008, 0.001),
+    FailureMode("missed_fraud_flag", "a fraud signal was not escalated", 0.005, 0.0005, 0.001),
     FailureMode("pii_disclosure", "another claimant's data in the reply", 0.0, 0.0),
 )
 
@@ -202,7 +203,7 @@ SCENARIOS: dict[str, Scenario] = {
     ),
     "regressing": ending(
         agent="claims-intake", task="Triage first-notice-of-loss claims and set the coverage path",
-        failure_modes=_CLAIM_MODES, daily_interactions=4000, shadow_weeks=2,
+        failure_modes=_CLAIM_MODES, daily_interactions=4000, shadow_weeks=3,
         ladder=((0.05, 7), (0.15, 7), (0.40, 6)),
         regression=Regression("wrong_coverage", stage=2, day=2, rate=0.035, rollback_day=5),
         human_success=0.84, agent_success=0.85, success_name="straight_through_rate",
@@ -215,14 +216,14 @@ SCENARIOS: dict[str, Scenario] = {
         failure_modes=(FailureMode("wrong_salary", "salary differs from the HR record", 0.01, 0.0005, 0.001),
                        FailureMode("wrong_recipient", "letter addressed to the wrong party", 0.01, 0.0005, 0.0005),
                        FailureMode("confidential_leak", "another employee's data in the letter", 0.0, 0.0)),
-        daily_interactions=300, shadow_weeks=3, ladder=((0.05, 9),), risk_tier="low", reviews_per_week=60,
+        daily_interactions=300, shadow_weeks=3, ladder=((0.05, 9),), risk_tier="low",
         actions=("draft_letter", "request_approval", "send_letter", "escalate"), irreversible=("send_letter",),
         incident_rate=0.01, owner="people-ops",
     ),
     "srm_mismatch": ending(
         agent="email-drafts", task="Draft replies to inbound sales emails for reps to send",
-        failure_modes=_KB_MODES, daily_interactions=3000, shadow_weeks=2,
-        ladder=((0.05, 7), (0.15, 9)), srm_skew=0.85, human_success=0.80, agent_success=0.81,
+        failure_modes=_KB_MODES, daily_interactions=3000, shadow_weeks=3,
+        ladder=((0.05, 7), (0.15, 9)), srm_skew=0.85, human_success=0.80, agent_success=0.83,
         success_name="reply_accepted_rate", success_description="rep sent the draft with minor edits",
         actions=("draft_reply", "suggest_meeting", "route_to_rep", "send_reply"), irreversible=("send_reply",),
         risk_tier="low", owner="sales-ops",

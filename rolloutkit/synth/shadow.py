@@ -15,8 +15,10 @@ _DISAGREE = {BETTER: 0.6, WORSE: 0.85, UNCLEAR: 0.5}
 # A second reviewer who disagrees picks a neighbouring verdict.
 _NEIGHBOURS = np.array([[EQUIVALENT, UNCLEAR], [BETTER, WORSE], [EQUIVALENT, UNCLEAR], [EQUIVALENT, EQUIVALENT]])
 # Sampling weights of the review strata: disagreements and high-risk or rare segments are oversampled.
-DISAGREEMENT_WEIGHT = 4.0
+DISAGREEMENT_WEIGHT = 3.0
 RISKY_WEIGHT = 2.0
+REVIEW_MARGIN = 5  # reviews drawn per week above the charter's quota, so every week meets it
+WEEK_US = 7 * DAY_US
 
 
 def shadow_tables(sc: Scenario, rng: np.random.Generator, end_us: int) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
@@ -49,10 +51,10 @@ def shadow_tables(sc: Scenario, rng: np.random.Generator, end_us: int) -> tuple[
 
     risky = (seg_risk[seg] == 2) | (seg == int(np.argmin(seg_share)))
     weight = np.where(disagree, DISAGREEMENT_WEIGHT, 1.0) * np.where(risky, RISKY_WEIGHT, 1.0)
-    week = (ts - day_us(sc.start)) // (7 * DAY_US)
-    week_weight = np.bincount(week, weights=weight)
-    inclusion = np.minimum(1.0, sc.reviews_per_week * weight / week_weight[week])
-    chosen = np.flatnonzero(rng.random(n) < inclusion)
+    week = (ts - day_us(sc.start)) // WEEK_US  # the scenario starts on a Monday: ISO weeks
+    quota = sc.reviews_per_week + REVIEW_MARGIN
+    inclusion = np.minimum(1.0, quota * weight / np.bincount(week, weights=weight)[week])
+    chosen = systematic_sample(rng, inclusion, week)
     reviews = _reviews(sc, rng, shadow["interaction_id"].gather(chosen), ts[chosen], verdict[chosen],
                        inclusion[chosen], end_us, phase="shadow")
     realised = {
@@ -62,6 +64,18 @@ def shadow_tables(sc: Scenario, rng: np.random.Generator, end_us: int) -> tuple[
         "interactions": n,
     }
     return shadow, reviews, realised
+
+
+def systematic_sample(rng: np.random.Generator, inclusion: np.ndarray, stratum: np.ndarray) -> np.ndarray:
+    """Systematic PPS within each (contiguous, sorted) stratum: a fixed-size sample in which row i is drawn with
+    probability exactly `inclusion[i]` (each <= 1): a unit is drawn when a point start + k falls in its slice."""
+    cum = np.cumsum(inclusion)
+    first = np.searchsorted(stratum, stratum, side="left")
+    before = np.where(first > 0, cum[first - 1], 0.0)
+    offset = before + rng.random(int(stratum.max()) + 1 if stratum.size else 0)[stratum]
+    upper = np.floor(cum - offset)
+    lower = np.floor(cum - inclusion - offset)
+    return np.flatnonzero(upper > lower)
 
 
 def _prefix(sc: Scenario) -> str:
@@ -88,21 +102,21 @@ def _disagreement_prob(sc: Scenario) -> np.ndarray:
     return np.array([_DISAGREE[BETTER], equivalent, _DISAGREE[WORSE], _DISAGREE[UNCLEAR]])
 
 
-def failure_mode_weights(sc: Scenario) -> np.ndarray:
-    """How often each charter mode is named on an agent_worse review (never a mode the agent cannot hit)."""
+def mode_given_worse(sc: Scenario) -> np.ndarray:
+    """P(mode | agent_worse) per charter mode, so each mode's share of all interactions is its true agent rate
+    (scaled down when the modes add up to more than agent_worse); the rest of agent_worse names no mode."""
     rates = np.array([m.agent_rate for m in sc.failure_modes], dtype=float)
-    return rates / rates.sum() if rates.sum() > 0 else rates
+    if sc.agent_worse <= 0:
+        return np.zeros_like(rates)
+    return rates / max(sc.agent_worse, rates.sum())
 
 
 def _modes_for(sc: Scenario, rng: np.random.Generator, verdict: np.ndarray) -> np.ndarray:
-    """A failure-mode index on ~75% of agent_worse verdicts; len(modes) (null) elsewhere."""
+    """A failure-mode index for agent_worse verdicts (see `mode_given_worse`); len(modes) (null) elsewhere."""
     m = len(sc.failure_modes)
-    weights = failure_mode_weights(sc)
-    if weights.sum() == 0:
-        return np.full(verdict.size, m)
-    mode = rng.choice(m, size=verdict.size, p=weights)
-    named = (verdict == WORSE) & (rng.random(verdict.size) < 0.75)
-    return np.where(named, mode, m)
+    cum = np.cumsum(mode_given_worse(sc))
+    mode = np.searchsorted(cum, rng.random(verdict.size), side="right")
+    return np.where(verdict == WORSE, mode, m)
 
 
 def _reviews(sc: Scenario, rng: np.random.Generator, interaction_id: pl.Series, ts: np.ndarray,
@@ -113,7 +127,10 @@ def _reviews(sc: Scenario, rng: np.random.Generator, interaction_id: pl.Series, 
     m = verdict.size
     first = rng.integers(0, r, size=m)
     lag = rng.integers(DAY_US // 4, 4 * DAY_US, size=m) // US * US
-    reviewed = np.minimum(ts + lag, end_us)
+    # Each week's sample is reviewed by the end of that week (Sunday), and never after the data ends.
+    day = ts // DAY_US
+    week_end = np.minimum((day - (day + 3) % 7 + 7) * DAY_US - US, end_us)  # the epoch was a Thursday
+    reviewed = np.minimum(ts + lag, week_end)
     mode = _modes_for(sc, rng, verdict) if modes is None else modes
 
     double = np.flatnonzero(rng.random(m) < sc.double_review_share)
@@ -131,16 +148,16 @@ def _reviews(sc: Scenario, rng: np.random.Generator, interaction_id: pl.Series, 
         flip = rng.random(idx.size) < sc.reviewer_disagreement
         other = _NEIGHBOURS[verdict[idx], rng.integers(0, 2, size=idx.size)]
         v = np.where(flip, other, verdict[idx])
-        fresh = _modes_for(sc, rng, v)
         extra_verdict.append(v)
-        extra_mode.append(np.where((v == WORSE) & (verdict[idx] == WORSE), mode[idx], fresh))
+        # A failure mode is a fact: another reviewer names it only when they agree the agent did worse.
+        extra_mode.append(np.where((v == WORSE) & (verdict[idx] == WORSE), mode[idx], len(sc.failure_modes)))
     item = np.concatenate(rows)
     later = np.concatenate([np.zeros(m, dtype=np.int64),
                             rng.integers(HOUR_US, 30 * HOUR_US, size=double.size + triple.size) // US * US])
     frame = pl.DataFrame([
         interaction_id.gather(item).alias("interaction_id"),
         pick(REVIEWERS, np.concatenate(who), "reviewer"),
-        datetimes(np.minimum(reviewed[item] + later, end_us), "reviewed_at"),
+        datetimes(np.minimum(reviewed[item] + later, week_end[item]), "reviewed_at"),
         pick(VERDICTS, np.concatenate(extra_verdict), "verdict"),
         pick(tuple(f.name for f in sc.failure_modes), np.concatenate(extra_mode), "failure_mode"),
         pl.Series("inclusion_prob", inclusion[item]),

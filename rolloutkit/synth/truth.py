@@ -58,6 +58,7 @@ def expected_canary(sc: Scenario, stage: int | None, days_at_stage: int | None,
 
     Evidence counts as sufficient when a generous bound (expected count + 3 sd + 4) stays under each limit and the
     success gap clears the margin by 3.5 standard errors, over the agent interactions expected at the stage.
+    `expected_failing_checks` lists the checks the truth says cannot pass; a check may still miss by chance.
     """
     if stage is None or days_at_stage is None:
         return None, ()
@@ -83,6 +84,8 @@ def expected_canary(sc: Scenario, stage: int | None, days_at_stage: int | None,
     se = math.sqrt(pa * (1 - pa) / max(n_agent, 1) + (ph * (1 - ph) / n_human if n_human else 0.0))
     if n_human == 0 or pa - ph + sc.noninferiority_margin <= 3.5 * se:
         failing.append("success_noninferiority")
+    if sc.guardrail_breach_rate * share * sc.daily_interactions * min(days_at_stage, 7) >= 3:
+        failing.append("guardrails")  # breaches expected in the last 7 days
     if share >= 1.0:
         return "hold", tuple(failing)  # nothing left to expand to: stay at 100% under supervision
     return ("hold" if failing else "expand"), tuple(failing)

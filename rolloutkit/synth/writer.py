@@ -93,7 +93,7 @@ def write_workspace(directory: str | Path, scenario: Scenario | str = "healthy",
         if fmt == "csv":
             tables[table].write_csv(directory / f"{table}.csv")
         else:
-            tables[table].write_parquet(directory / f"{table}.parquet", compression="zstd", compression_level=9)
+            tables[table].write_parquet(directory / f"{table}.parquet", compression="zstd")
     return _truth(sc, name, seed, schedule, realised, written)
 
 
