@@ -1,5 +1,5 @@
-"""The shadow phase: agent vs human on real traffic, weighted review verdicts, the human noise floor and
-the gate.
+"""The shadow phase: agent vs human on real traffic, weighted review verdicts, the human noise floor and the
+gate.
 
 `gate(ws)` decides ready_for_canary / continue_shadow / not_ready from the charter; `compare(ws)` gathers
 everything the shadow_comparison notebook shows; `draw_sample(ws, week=...)` draws the week's review sample;
@@ -170,8 +170,7 @@ class ShadowComparison:
         return " ".join(self.notes) or "All tables present; every review carries its inclusion probability."
 
     def noise_floor(self) -> pl.DataFrame:
-        """Reviewers' disagreement with each other beside the agent's weighted agent_worse and unclear
-        shares."""
+        """Reviewers' disagreement with each other beside the weighted agent_worse and unclear shares."""
         schema = {
             "measure": pl.String,
             "kind": pl.String,
@@ -233,8 +232,7 @@ class ShadowComparison:
 
 def gate(ws: Workspace, *, as_of: str | dt.date | None = None) -> ShadowGate:
     """The shadow gate as of a day (default: the last day with data). Raises MissingTableError without a
-    shadow
-    table; without reviews it decides on time alone (never ready)."""
+    shadow table; without reviews it decides on time alone (never ready)."""
     return _evidence(ws, ws.resolve_as_of(as_of)).gate
 
 
@@ -374,6 +372,7 @@ def _empty_items() -> pl.DataFrame:
     return pl.DataFrame(
         schema={
             "interaction_id": pl.String,
+            "day": pl.Date,
             "week": pl.String,
             "segment": pl.String,
             "reviewers": pl.Int64,
@@ -397,7 +396,7 @@ def _evidence(ws: Workspace, day: dt.date) -> _Evidence:
     review = None
     if ws.has("reviews"):
         review = review_items(
-            ws.table("reviews"), shadow.select("interaction_id", "week", "segment"), as_of=day
+            ws.table("reviews"), shadow.select("interaction_id", "day", "segment"), as_of=day
         )
         if review.imputed:
             notes.append(

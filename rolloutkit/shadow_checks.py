@@ -55,47 +55,31 @@ def min_weeks(weeks: int, minimum: int) -> Check:
 
 
 def reviews_per_week(items: pl.DataFrame, span: tuple, quota: int) -> Check:
-    """Every ISO week of shadow that has ended must have `quota` reviewed interactions; the week in
-    progress is
-    not held to it yet."""
-    if span[0] is None:
-        return Check("reviews_per_week", "insufficient", 0, None, None, quota, "no shadow interactions yet")
-    first_monday = span[0] - dt.timedelta(days=span[0].weekday())
-    ended = [first_monday + dt.timedelta(weeks=i) for i in range((span[1] - first_monday).days // 7 + 1)]
-    ended = [monday.strftime("%G-W%V") for monday in ended if monday + dt.timedelta(days=6) <= span[1]]
-    counts = dict(items.group_by("week").agg(n=pl.len()).iter_rows())
-    short = [f"{week}: {counts.get(week, 0)}" for week in ended if counts.get(week, 0) < quota]
-    fewest = min((counts.get(week, 0) for week in ended), default=0)
-    if not ended:
-        return Check(
-            "reviews_per_week",
-            "insufficient",
-            0,
-            None,
-            None,
-            quota,
-            "no complete week of shadow yet to check the review quota on",
+    """Each complete shadow week (7 days from the first shadow day, as `weeks_in_shadow` counts them, so a
+    shadow that starts mid-week is not held to a quota for a partial ISO week) needs `quota` reviewed
+    interactions. The week in progress is not held to it yet."""
+    complete = ((span[1] - span[0]).days + 1) // 7 if span[0] else 0
+    if complete == 0:
+        why = (
+            "no complete week of shadow yet to count reviews in" if span[0] else "no shadow interactions yet"
         )
+        return Check("reviews_per_week", "insufficient", 0, None, None, quota, why)
+    week_index = (pl.col("day") - pl.lit(span[0])).dt.total_days() // 7
+    counts = dict(items.group_by(week_index.alias("index")).agg(n=pl.len()).iter_rows())
+    per_week = [counts.get(i, 0) for i in range(complete)]
+    fewest = min(per_week)
+    short = [
+        f"week {i + 1} from {(span[0] + dt.timedelta(weeks=i)).isoformat()}: {n}"
+        for i, n in enumerate(per_week)
+        if n < quota
+    ]
     if short:
+        why = f"fewer than {quota} reviewed interactions in {len(short)} of {complete} complete weeks"
         return Check(
-            "reviews_per_week",
-            "insufficient",
-            fewest,
-            None,
-            None,
-            quota,
-            f"fewer than {quota} reviewed interactions in {len(short)} of {len(ended)} complete weeks "
-            f"({'; '.join(short)})",
+            "reviews_per_week", "insufficient", fewest, None, None, quota, f"{why} ({'; '.join(short)})"
         )
-    return Check(
-        "reviews_per_week",
-        "pass",
-        fewest,
-        None,
-        None,
-        quota,
-        f"at least {quota} reviewed interactions in each of {len(ended)} complete weeks (fewest {fewest})",
-    )
+    why = f"at least {quota} reviewed interactions in each of {complete} complete weeks (fewest {fewest})"
+    return Check("reviews_per_week", "pass", fewest, None, None, quota, why)
 
 
 def agent_worse(verdicts: pl.DataFrame, limit: float, confidence: float) -> Check:
@@ -153,9 +137,12 @@ def failure_checks(findings: pl.DataFrame) -> list[Check]:
         if row["lower"] > limit:
             status, why = "fail", f"{text}: clearly above the limit"
         elif row["estimate"] > limit:
-            status, why = "insufficient", f"{text}: above the limit but not conclusively, more reviews needed"
+            status, why = (
+                "pass",
+                f"{text}: above the limit in this sample, not significantly; watch it closely in the canary",
+            )
         else:
-            status, why = "pass", f"{text}: at or below the limit (the canary measures it precisely)"
+            status, why = "pass", f"{text}: within the limit"
         checks.append(Check(f"failure_rate:{mode}", status, *interval, limit, why))
     return checks
 

@@ -1,11 +1,10 @@
 """Shadow reviews: one verdict per reviewed interaction, weighted verdict shares, failure modes found in
-review,
-agreement between reviewers (the human noise floor) and the eval cases that shadow regressions become.
+review, agreement between reviewers (the human noise floor) and the eval cases that shadow regressions become.
 
 An interaction reviewed by several people gets the verdict a strict majority of them gave; a tie is `unclear`
 (the reviewers disagree). Weights are 1 / `inclusion_prob` from the review sample; a missing probability
-counts
-as 1 (the review is taken as if every interaction had been reviewed) and `ReviewItems.imputed` says how many.
+counts as 1 (the review is taken as if every interaction had been reviewed) and `ReviewItems.imputed` says how
+many.
 """
 
 from __future__ import annotations
@@ -97,9 +96,8 @@ def shadow_reviews(reviews: pl.LazyFrame) -> pl.LazyFrame:
 def review_items(reviews: pl.LazyFrame, shadow: pl.LazyFrame | None, *, as_of: dt.date) -> ReviewItems:
     """Resolve reviews up to `as_of` to one verdict per interaction, with its week, segment and weight.
 
-    `shadow` (id, `week`, `segment`) places each interaction in the week it happened; an interaction not in
-    it is
-    kept under its review's week and the segment "(not in shadow table)".
+    `shadow` (interaction_id, `day`, `week`, `segment`) places each interaction on the day it happened; an
+    interaction not in it is kept under its review's day and the segment "(not in shadow table)".
     """
     from rolloutkit.shadow_sampling import iso_week
 
@@ -115,17 +113,21 @@ def review_items(reviews: pl.LazyFrame, shadow: pl.LazyFrame | None, *, as_of: d
             "verdict",
             "failure_mode",
             prob.alias("inclusion_prob"),
-            iso_week(pl.col("day")).alias("review_week"),
+            pl.col("day").alias("review_day"),
         )
     )
     if shadow is None:
-        shadow = pl.LazyFrame(schema={"interaction_id": pl.String, "week": pl.String, "segment": pl.String})
-    placed = rows.join(shadow.select("interaction_id", "week", "segment"), on="interaction_id", how="left")
-    placed = placed.with_columns(
-        in_shadow=pl.col("week").is_not_null(),
-        week=pl.coalesce("week", "review_week"),
-        segment=pl.col("segment").fill_null(NOT_IN_SHADOW),
-    ).drop("review_week")
+        shadow = pl.LazyFrame(schema={"interaction_id": pl.String, "day": pl.Date, "segment": pl.String})
+    placed = rows.join(shadow.select("interaction_id", "day", "segment"), on="interaction_id", how="left")
+    placed = (
+        placed.with_columns(
+            in_shadow=pl.col("day").is_not_null(),
+            day=pl.coalesce("day", "review_day"),
+            segment=pl.col("segment").fill_null(NOT_IN_SHADOW),
+        )
+        .with_columns(week=iso_week(pl.col("day")))
+        .drop("review_day")
+    )
     per_verdict = placed.group_by("interaction_id", "verdict").agg(votes=pl.len())
     top = per_verdict.group_by("interaction_id").agg(
         leaders=pl.col("verdict").filter(pl.col("votes") == pl.col("votes").max()), distinct_verdicts=pl.len()
@@ -133,6 +135,7 @@ def review_items(reviews: pl.LazyFrame, shadow: pl.LazyFrame | None, *, as_of: d
     items = (
         placed.group_by("interaction_id")
         .agg(
+            pl.col("day").first(),
             pl.col("week").first(),
             pl.col("segment").first(),
             pl.col("in_shadow").first(),
@@ -162,8 +165,7 @@ def verdict_shares(items: pl.DataFrame, *, confidence: float = 0.95) -> pl.DataF
 
     Weighted: Hájek estimate with 1 / inclusion_prob weights and a design-based interval
     (`stats.weighted_proportion`, strata = weeks for the overall row). Unweighted: the plain share with a
-    Wilson
-    interval, shown beside it to make the effect of oversampling visible.
+    Wilson interval, shown beside it to make the effect of oversampling visible.
     """
     rows = []
     groups = [(week, part) for (week,), part in items.group_by("week", maintain_order=True)]
@@ -271,9 +273,8 @@ def reviewer_agreement(reviews: pl.DataFrame, *, confidence: float = 0.95) -> Re
 
 
 def ambiguous_items(items: pl.DataFrame, reviews: pl.DataFrame) -> pl.DataFrame:
-    """Interactions whose reviewers disagree or that were judged unclear: id, week, segment and the
-    verdicts given
-    (categories only, never the interaction's text)."""
+    """Interactions whose reviewers disagree or that were judged unclear: id, week, segment and the verdicts
+    given (categories only, never the interaction's text)."""
     given = reviews.group_by("interaction_id").agg(verdicts_given=pl.col("verdict").sort().str.join(", "))
     return (
         items.filter(~pl.col("reviewers_agree") | (pl.col("verdict") == "unclear"))
@@ -284,8 +285,7 @@ def ambiguous_items(items: pl.DataFrame, reviews: pl.DataFrame) -> pl.DataFrame:
 
 
 def cases(items: pl.DataFrame, verdict: str) -> pl.DataFrame:
-    """The reviewed interactions with a given verdict (agent_better: the wins; agent_worse: the
-    regressions)."""
+    """Reviewed interactions with one verdict (agent_better: the wins; agent_worse: the regressions)."""
     return (
         items.filter(pl.col("verdict") == verdict)
         .select(
@@ -312,9 +312,8 @@ def regressions_to_evals(
     tasks.
 
     `reviews` holds at least interaction_id and verdict (the reviews table, or `review_items(...).items`); an
-    interaction counts when its majority verdict is agent_worse. Task ids are the interaction ids; ids
-    already in
-    `evals` (any run, any source) are not added again, so calling this twice changes nothing. New rows have
+    interaction counts when its majority verdict is agent_worse. Task ids are the interaction ids; ids already
+    in `evals` (any run, any source) are not added again, so calling this twice changes nothing. New rows have
     `passed = False` (the agent was judged worse than the human), `run_id` defaulting to
     "shadow-regressions-<date>", and null in columns they do not know.
     """

@@ -1,14 +1,11 @@
 """Review samples of a shadow week: stratified by segment, oversampling what reviewers most need to see.
 
 Strata are segment × (agent and human disagree or not) × (high risk or not). Each stratum's share of the
-sample
-is proportional to its size times an oversampling factor (disagreements, high-risk and rare segments count
-more),
-with at least `MIN_PER_STRATUM` per stratum so every stratum has a variance; within a stratum the draw is a
-simple
-random sample without replacement, so each row's inclusion probability is exactly n_h / N_h. Reviewers fill in
-`verdict` and `failure_mode`; the verdict estimates weight each review by 1 / `inclusion_prob` so the
-oversampling does not bias them.
+sample is proportional to its size times an oversampling factor (disagreements, high-risk and rare segments
+count more), with at least `MIN_PER_STRATUM` per stratum so every stratum has a variance; within a stratum the
+draw is a simple random sample without replacement, so each row's inclusion probability is exactly n_h / N_h.
+Reviewers fill in `verdict` and `failure_mode`; the verdict estimates weight each review by 1 /
+`inclusion_prob` so the oversampling does not bias them.
 """
 
 from __future__ import annotations

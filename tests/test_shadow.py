@@ -1,5 +1,4 @@
-"""Shadow phase: review sampling, weighted verdicts, reviewer agreement, the gate, eval cases, CLI and
-charts."""
+"""Shadow phase: review sampling, weighted verdicts, reviewer agreement, the gate, eval cases, CLI, charts."""
 
 from __future__ import annotations
 
@@ -49,8 +48,8 @@ def population(
     worse_if_agree: float = 0.01,
 ) -> pl.DataFrame:
     """Shadow interactions with a known per-interaction truth (`truth_worse`); disagreements (15%) and the
-    small
-    fraud/legal segments are where the agent is worse, so oversampling them biases an unweighted estimate."""
+    small fraud/legal segments are where the agent is worse, so oversampling them biases an unweighted
+    estimate."""
     rng = np.random.default_rng(seed)
     n = days * daily
     seg = rng.choice(len(SEGMENTS), n, p=[0.35, 0.25, 0.2, 0.12, 0.05, 0.03])
@@ -204,8 +203,7 @@ def test_sample_refuses_bad_weeks(tmp_path: Path, pop: pl.DataFrame, week: str, 
 def test_weighted_interval_covers_the_true_rate_where_the_unweighted_estimate_is_biased(
     tmp_path: Path, pop: pl.DataFrame
 ) -> None:
-    """200 seeded draws of 75 from one week with 4× oversampling of disagreements (where the agent is
-    worse)."""
+    """200 seeded draws of 75 from one week, disagreements (where the agent is worse) oversampled 4×."""
     ws = rk.load_workspace(write_ws(tmp_path / "ws", pop))
     week = pop.filter(pl.col("ts").dt.date() <= dt.date(2026, 11, 8))
     truth = week["truth_worse"].mean()
@@ -392,7 +390,7 @@ def test_a_week_short_of_reviews_keeps_shadow_going(tmp_path: Path) -> None:
     result = shadow.gate(rk.load_workspace(write_ws(ws_dir, pop, reviews)))
     check = result.check("reviews_per_week")
     assert result.decision == "continue_shadow" and check.status == "insufficient" and check.estimate == 40
-    assert "2026-W46: 40" in check.reason
+    assert "(week 2 from 2026-11-09: 40)" in check.reason
 
 
 def test_a_zero_tolerance_mode_found_in_review_is_not_ready(tmp_path: Path) -> None:
@@ -416,6 +414,23 @@ def test_reaching_max_weeks_without_being_ready_is_not_ready(tmp_path: Path) -> 
     assert result.reasons[0].startswith("4 weeks in shadow reaches the charter's maximum of 4 weeks")
     early = shadow.gate(rk.load_workspace(tmp_path / "ws"), as_of="2026-11-22")
     assert early.weeks_in_shadow == 3 and early.decision == "continue_shadow"
+
+
+def test_a_shadow_starting_mid_week_is_counted_in_seven_day_weeks(tmp_path: Path) -> None:
+    pop = population(days=17, worse_if_disagree=0.03, worse_if_agree=0.002).filter(
+        pl.col("ts").dt.date() >= dt.date(2026, 11, 6)
+    )  # Friday 6 .. Wednesday 18 November: 13 days, one complete shadow week
+    ws_dir = write_ws(tmp_path / "ws", pop)
+    reviews = review(ws_dir, pop, ["2026-W45", "2026-W46", "2026-W47"], size=60)
+    result = shadow.gate(rk.load_workspace(write_ws(ws_dir, pop, reviews)), as_of="2026-11-18")
+    assert result.weeks_in_shadow == 1
+    first_week = (
+        reviews.join(pop.select("interaction_id", "ts"), on="interaction_id")
+        .filter(pl.col("ts").dt.date() <= dt.date(2026, 11, 12))["interaction_id"]
+        .n_unique()
+    )
+    check = result.check("reviews_per_week")  # ISO W45 (3 days) alone has only 60 of the 75 planned
+    assert check.status == "pass" and check.estimate == first_week > 75, check.reason
 
 
 def test_supervision_reviews_are_ignored_and_missing_probabilities_count_as_one(tmp_path: Path) -> None:
