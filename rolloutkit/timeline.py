@@ -191,8 +191,8 @@ def assumptions(ws: Workspace, *, as_of: dt.date | str | None = None) -> Assumpt
     rates, worse, source = dict(base.failure_rates), base.agent_worse_rate, base.source
     if ws.has("reviews"):
         day = ws.resolve_as_of(as_of)
-        shadow = ws.table("shadow").select("interaction_id", "segment", week=iso_week(pl.col("day"))) \
-            if ws.has("shadow") else None
+        shadow = (ws.table("shadow").filter(pl.col("day") <= day).with_columns(week=iso_week(pl.col("day")))
+                  if ws.has("shadow") else None)
         items = review_items(ws.table("reviews"), shadow, as_of=day).items
         if items.height:
             found = finding_shares(items, charter)

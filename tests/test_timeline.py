@@ -1,0 +1,191 @@
+"""Timeline planning: known answers, risk-tier rules, warnings, the what-if grid, progress and the CLI contract."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from pathlib import Path
+
+import polars as pl
+import pytest
+import yaml
+from polars.testing import assert_frame_equal
+
+import rolloutkit as rk
+from rolloutkit import stats, synth, timeline
+from rolloutkit.charter import parse_charter
+from rolloutkit.cli import main
+
+START = dt.date(2026, 3, 2)
+BASE = {
+    "agent": "plan-test", "task": "answer refund questions",
+    "success_metric": {"name": "resolution_rate", "noninferiority_margin": 0.02},
+    "failure_modes": [{"name": "wrong_policy", "max_rate": 0.01}, {"name": "pii", "max_rate": 0.0}],
+    "rollback_triggers": [{"metric": "failure_rate", "failure_mode": "wrong_policy", "above": 0.02}],
+    "traffic": {"daily_interactions": 5000},
+}
+
+
+def charter(**changes: object) -> rk.Charter:
+    return parse_charter({**BASE, **changes})
+
+
+def test_trials_to_demonstrate_known_answer() -> None:
+    assert stats.trials_to_demonstrate(0.02, 0.01, alpha=0.05, power=0.8) == stats.SampleSize(969, 12)
+
+
+def test_stage_length_is_the_evidence_or_the_bake_minimum() -> None:
+    plan = timeline.plan_from_charter(charter(), start=START)
+    canary = [p for p in plan.phases if p.kind == "canary"]
+    assert [p.share for p in canary] == [0.05, 0.15, 0.40, 0.80]
+    # 5%: success non-inferiority at equal success needs the most traffic (both arms, 5,000 a day, tuned to 14 d)
+    needed = stats.trials_until_diff_above(0.02, 0.85, 0.85, 0.05, alpha=0.05, tuning_n=5000 * 14)
+    assert canary[0].days == math.ceil(needed / 5000) == 13
+    # wrong_policy at half its limit, 250 agent interactions a day
+    rate = stats.trials_until_upper_below(0.01, 0.005, alpha=0.05, tuning_trials=0.05 * 5000 * 14)
+    evidence = plan.evidence_table().filter(pl.col("stage") == "canary 5%",
+                                            pl.col("check") == "failure_rate:wrong_policy")
+    assert evidence["days"].item() == math.ceil(rate / 250)
+    assert [p.days for p in canary[1:]] == [7, 7, 7]  # the evidence fits the 7-day bake minimum
+    assert "pii" not in " ".join(plan.evidence_table()["check"])  # zero tolerance needs no sample size
+
+
+def test_plan_table_totals_and_contract() -> None:
+    plan = timeline.plan_from_charter(charter(), start=START)
+    table = plan.table()
+    assert table["phase"].to_list() == ["charter and eval set", "shadow", "canary 5%", "canary 15%", "canary 40%",
+                                        "canary 80%", "100% supervised (first 90 days)"]
+    assert (table["start"].shift(-1).drop_nulls() == table["end"].head(-1)).all()  # phases chain end to start
+    assert table["days"].to_list() == [7, 28, 13, 7, 7, 7, 90]
+    assert plan.hundred_percent == START + dt.timedelta(days=69)
+    assert plan.total_weeks == 9.9 and plan.within_typical_range
+    out = json.loads(json.dumps(plan.to_dict()))
+    assert {"agent", "start", "phases", "total_weeks", "within_typical_range", "warnings"} <= set(out)
+    assert out["phases"][0] == {"name": "charter and eval set", "start": "2026-03-02", "end": "2026-03-09",
+                                "days": 7, "why": table["why"][0]}
+    assert "100% planned on 2026-05-10" in plan.describe()
+
+
+@pytest.mark.parametrize(("tier", "shadow", "setup"), [
+    ("low", {"min_weeks": 2}, 3), ("moderate", {"min_weeks": 2}, 7), ("high", {"min_weeks": 2}, 14),
+], ids=["low", "moderate", "high"])
+def test_risk_tier_sets_setup_and_shadow(tier: str, shadow: dict, setup: int) -> None:
+    plan = timeline.plan_from_charter(charter(risk_tier=tier, shadow=shadow), start=START)
+    days = dict(zip(plan.table()["phase"], plan.table()["days"], strict=True))
+    assert days["charter and eval set"] == setup
+    # low compresses to a week; moderate: 361 reviews at 75 a week is 5 weeks, capped at max 4; high: always max
+    assert days["shadow"] == {"low": 7, "moderate": 28, "high": 28}[tier]
+
+
+def test_internal_low_risk_tool_shadows_for_days_and_moderate_stays_in_its_range() -> None:
+    internal = timeline.plan_from_charter(charter(risk_tier="low", shadow={"min_weeks": 0}), start=START)
+    assert internal.table().filter(pl.col("phase") == "shadow")["days"].item() == 3
+    # a clean shadow at 1% agent-worse needs few reviews: moderate stops at its 2-week minimum
+    short = timeline.plan_from_charter(charter(), start=START, agent_worse_rate=0.01)
+    assert short.table().filter(pl.col("phase") == "shadow")["days"].item() == 14
+
+
+def test_a_stage_past_the_maximum_hold_warns_with_a_share_that_fits() -> None:
+    plan = timeline.plan_from_charter(charter(), start=START, daily_interactions=1000, first_share=0.01)
+    first = plan.phases[2]
+    assert first.name == "canary 1%" and first.days > 14
+    warning = next(w for w in plan.warnings if w.startswith("canary 1%"))
+    assert "past the 14-day maximum hold" in warning and "a share of" in warning
+    share = float(warning.split("a share of ")[1].split("%")[0]) / 100
+    fitted = timeline.plan_from_charter(charter(), start=START, daily_interactions=1000, first_share=share)
+    assert fitted.phases[2].days <= 14
+    assert not plan.within_typical_range and "above the typical 6–12" in plan.warnings[-1]
+
+
+def test_an_expected_rate_at_the_limit_is_infeasible() -> None:
+    plan = timeline.plan_from_charter(charter(), start=START, expected_rates={"wrong_policy": 0.012})
+    assert not plan.feasible
+    assert all(p.days == 14 for p in plan.phases if p.kind == "canary")
+    assert any("readiness can never pass" in w for w in plan.warnings)
+
+
+def test_what_if_grid_is_monotone_and_shows_the_low_volume_trap() -> None:
+    grid = timeline.what_if_grid(charter(failure_modes=[{"name": "wrong_policy", "max_rate": 0.005}]),
+                                 volumes=[500, 5000, 50000], first_shares=[0.01, 0.05])
+    assert grid.height == 3 * 3 * 2
+    by_volume = grid.sort("daily_interactions").group_by("risk_tier", "first_share").agg(pl.col("total_weeks"))
+    assert all(w.to_list() == sorted(w, reverse=True) for w in by_volume["total_weeks"])  # more traffic, never slower
+    by_tier = grid.pivot("risk_tier", index=["daily_interactions", "first_share"], values="total_weeks")
+    assert ((by_tier["low"] <= by_tier["moderate"]) & (by_tier["moderate"] <= by_tier["high"])).all()
+    # at 500 a day a 1% canary (5 agent interactions a day) cannot prove a 0.5% limit within two weeks
+    trap = grid.filter(pl.col("daily_interactions") == 500, pl.col("first_share") == 0.01)
+    assert (trap["first_stage_days"] > 14).all()
+    assert (grid.filter(pl.col("daily_interactions") == 50000)["first_stage_days"] <= 14).all()
+
+
+def write_ws(path: Path, flags: list[tuple[str, float]], *, shadow_from: str | None = None) -> rk.Workspace:
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "charter.yaml").write_text(yaml.safe_dump(BASE), encoding="utf-8")
+    if flags:
+        pl.DataFrame({"ts": [f"{d}T09:00:00Z" for d, _ in flags], "traffic_share": [s for _, s in flags],
+                      "actor": "ops", "reason": "ladder"}).write_csv(path / "flags.csv")
+    if shadow_from:
+        pl.DataFrame({"interaction_id": ["s1"], "ts": [f"{shadow_from}T10:00:00Z"], "segment": ["a"],
+                      "agent_action": ["x"], "human_action": ["x"]}).write_csv(path / "shadow.csv")
+    return rk.load_workspace(path)
+
+
+def test_progress_against_plan(tmp_path: Path) -> None:
+    plan = timeline.plan_from_charter(charter(), start=START)  # canary 5% planned 2026-04-06, 100% 2026-05-10
+    ws = write_ws(tmp_path / "ws", [("2026-04-08", 0.05), ("2026-04-22", 0.15), ("2026-04-23", 0.0),
+                                    ("2026-04-27", 0.05), ("2026-05-04", 0.15)], shadow_from="2026-03-10")
+    progress = timeline.progress(ws, plan, as_of="2026-05-06")
+    expected = pl.DataFrame({
+        "phase": ["charter and eval set", "shadow", "canary 5%", "canary 15%", "canary 40%", "canary 80%"],
+        "actual_start": [None, dt.date(2026, 3, 10), dt.date(2026, 4, 8), dt.date(2026, 4, 22), None, None],
+        "slip_days": [None, 1, 2, 3, None, None],
+        "status": ["done", "done", "done", "current", "upcoming", "upcoming"],
+    }, schema_overrides={"actual_start": pl.Date, "slip_days": pl.Int64})
+    assert_frame_equal(progress.table.select(expected.columns), expected)
+    # back at 15% since 2026-05-04 after a rollback and a restart: 7 days there, then 40% and 80% (7 + 7)
+    assert progress.projected_100 == dt.date(2026, 5, 25)
+    assert progress.slip_days == 15 and progress.state == "behind_plan"
+    assert progress.sentence.startswith("15 days behind plan")
+    rolled = timeline.progress(ws, plan, as_of="2026-04-24")
+    assert rolled.rolled_back_on == dt.date(2026, 4, 23)
+    assert rolled.projected_100 == dt.date(2026, 4, 25) + dt.timedelta(days=13 + 7 + 7 + 7)
+
+
+def test_headline_without_flags_is_in_shadow(tmp_path: Path) -> None:
+    ws = write_ws(tmp_path / "ws", [], shadow_from="2026-03-02")
+    headline = timeline.headline(ws, as_of="2026-03-20")
+    assert headline.page == "timeline_planning"
+    # start = the first day with data (the shadow), so shadow started 7 days "early" against the plan
+    assert headline.sentence.startswith("Planned 100% on 2026-05-10 (9.9 weeks, within the typical 6–12); ")
+    assert headline.details["progress"]["current_phase"] == "shadow"
+    json.dumps(headline.to_dict())
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("demo")
+    synth.write_demo(directory)
+    return directory
+
+
+def test_demo_plans_and_progress(demo: Path) -> None:
+    invoice = rk.load_workspace(demo / "invoice-triage")
+    plan = timeline.plan(invoice)
+    assert plan.start == invoice.inventory()["first_day"].min()
+    assert "reviewed shadow interactions (weighted by inclusion probability)" in plan.assumptions.source
+    prog = timeline.progress(invoice, plan)
+    assert prog.current_phase == "canary 40%" and prog.reached_100 is None
+    refunds = rk.load_workspace(demo / "support-refunds")
+    done = timeline.progress(refunds, timeline.plan(refunds))
+    first_full = refunds.table("flags").filter(pl.col("traffic_share") == 1).select(pl.col("day").min()).collect()
+    assert done.reached_100 == first_full.item() and done.current_phase == "100%"
+    kb = rk.load_workspace(demo / "kb-answers")
+    assert timeline.headline(kb, as_of=None).details["progress"]["current_phase"] == "shadow"
+
+
+def test_cli_plan_json(demo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", str(demo / "kb-answers"), "--start", "2026-11-01", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["start"] == "2026-11-01" and out["agent"] == "kb-answers"
+    assert out["phases"][1]["name"] == "shadow" and out["phases"][1]["days"] == 7  # low risk
