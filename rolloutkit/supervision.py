@@ -337,15 +337,17 @@ def _load(ws: Workspace, as_of: dt.date | str | None) -> AgentLoad:
     return AgentLoad(ws.agent, day, share, bool(live), tasks)
 
 
-def headline(ws: Workspace, *, as_of: dt.date | str | None = None) -> Headline:
+def headline(ws: Workspace, *, as_of: dt.date | str | None = None,
+             report: SupervisionReport | None = None) -> Headline:
     """Supervision on the summary page; `details` carries the weekly `agenda` and the `drills` (summary.json).
 
     Decision: `roll_back` when a charter failure mode alerts in the reviewed sample (its confidence bound is above
     the limit, or a zero-tolerance mode occurred); `investigate` when agent_worse alerts, a sev1/sev2 incident is
     open, the last drill missed 60 s, a drill is overdue or last week's sample fell short; else `continue`.
-    Before 100% the status is `info` with no decision (drills and incidents are still reported).
+    Before 100% the status is `info` with no decision (drills and incidents are still reported). Pass the page's
+    `report` to avoid computing it twice.
     """
-    report = review(ws, as_of=as_of)
+    report = report or review(ws, as_of=as_of)
     details = report.to_dict()
     sample_missing = any(m.startswith("review") for m in report.missing)
     if sample_missing or not (report.at_full_traffic or ws.has("flags") or ws.has("reviews")):

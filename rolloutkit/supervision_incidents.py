@@ -63,8 +63,8 @@ def incident_summary(log: pl.DataFrame, *, by: Sequence[str] = ("severity", "kin
             .agg(opened=pl.len().cast(pl.Int64),
                  open=(pl.col("status") == "open").sum().cast(pl.Int64),
                  closed=(pl.col("status") == "closed").sum().cast(pl.Int64),
-                 median_hours_to_close=pl.col("hours_to_close").median(),
-                 max_hours_to_close=pl.col("hours_to_close").max(),
+                 median_hours_to_close=pl.col("hours_to_close").median().round(1),
+                 max_hours_to_close=pl.col("hours_to_close").max().round(1),
                  caught_by_review=(pl.col("caught_by") == "review_sample").sum().cast(pl.Int64),
                  caught_by_customer=(pl.col("caught_by") == "customer").sum().cast(pl.Int64))
             .sort(list(by)))
