@@ -196,7 +196,7 @@ SCENARIOS: dict[str, Scenario] = {
     "healthy": ending(
         agent="invoice-triage", task="Classify incoming supplier invoices and route them to the approval queue",
         failure_modes=_INVOICE_MODES, daily_interactions=4000, shadow_weeks=3,
-        ladder=((0.05, 7), (0.15, 8), (0.40, 9)), human_success=0.86, agent_success=0.875,
+        ladder=((0.05, 8), (0.15, 10), (0.40, 10)), human_success=0.86, agent_success=0.875,
         success_name="routing_accuracy", success_description="approved by the queue owner without re-route",
         actions=("extract_fields", "route_queue", "request_po", "flag_duplicate", "hold_payment"),
         irreversible=("hold_payment",), drills=(Drill(9, 34.0),), incident_rate=0.08, owner="finance-ops",
@@ -204,7 +204,7 @@ SCENARIOS: dict[str, Scenario] = {
     "regressing": ending(
         agent="claims-intake", task="Triage first-notice-of-loss claims and set the coverage path",
         failure_modes=_CLAIM_MODES, daily_interactions=4000, shadow_weeks=3,
-        ladder=((0.05, 7), (0.15, 7), (0.40, 6)),
+        ladder=((0.05, 7), (0.15, 8), (0.40, 6)),
         regression=Regression("wrong_coverage", stage=2, day=2, rate=0.035, rollback_day=5),
         human_success=0.84, agent_success=0.85, success_name="straight_through_rate",
         success_description="no adjuster rework within 14 days", risk_tier="high",
@@ -246,8 +246,8 @@ SCENARIOS: dict[str, Scenario] = {
     "supervised": ending(
         agent="support-refunds", task="Resolve tier-1 refund requests end to end",
         failure_modes=_REFUND_MODES, daily_interactions=3000, shadow_weeks=3,
-        stages=(0.02, 0.15, 0.40, 0.80, 1.0), ladder=((0.02, 7), (0.15, 8), (0.40, 7), (0.80, 8)),
+        stages=(0.02, 0.15, 0.40, 0.80, 1.0), ladder=((0.02, 7), (0.15, 9), (0.40, 9), (0.80, 10)),
         supervision_weeks=6, supervision_sample_rate=0.05, incident_rate=0.12, guardrail_breach_rate=0.0003,
-        drills=(Drill(33, 41.0), Drill(47, 27.0), Drill(61, 83.0)), owner="support-ai",
+        drills=(Drill(38, 41.0), Drill(52, 27.0), Drill(66, 83.0)), owner="support-ai",
     ),
 }
