@@ -35,22 +35,20 @@ import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
-from functools import lru_cache
 from typing import Any, Literal
 
 import polars as pl
 
-from rolloutkit import stats
-from rolloutkit.canary_checks import tuning_n, tuning_trials
-from rolloutkit.charter import Charter, RiskTier, Traffic
+from rolloutkit.charter import Charter, RiskTier
 from rolloutkit.memo import Headline
 from rolloutkit.shadow_reviews import ALL_WEEKS, finding_shares, review_items, verdict_shares
 from rolloutkit.shadow_sampling import iso_week
+from rolloutkit.timeline_evidence import Assumptions, Evidence, round_up, shadow_days, stage_days, stage_evidence
 from rolloutkit.timeline_progress import Progress, progress
 from rolloutkit.workspace import Workspace
 
 __all__ = [
-    "Assumptions", "Evidence", "Phase", "Plan", "Progress", "assumptions", "headline", "plan",
+    "Assumptions", "Evidence", "Phase", "Plan", "Progress", "assumptions", "default_volumes", "headline", "plan",
     "plan_from_charter", "progress", "what_if_grid",
 ]
 
@@ -61,24 +59,6 @@ SUPERVISION_WINDOW_DAYS = 90
 DEFAULT_HUMAN_SUCCESS = 0.85
 #: Without shadow reviews, each failure mode is planned at this fraction of its limit.
 CHARTER_RATE_FRACTION = 0.5
-SHADOW_POWER = 0.8
-#: First shares and daily volumes tried when a stage cannot gather its evidence within `max_hold_days`.
-_SHARE_CANDIDATES = (0.01, 0.02, 0.03, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8)
-
-
-@dataclass(frozen=True)
-class Assumptions:
-    """What the plan expects the agent to do, and where each number comes from."""
-
-    daily_interactions: int
-    failure_rates: Mapping[str, float]
-    human_success: float
-    success_diff: float
-    agent_worse_rate: float
-    source: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "failure_rates": dict(self.failure_rates)}
 
 
 @dataclass(frozen=True)
@@ -96,19 +76,6 @@ class Phase:
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "start": self.start.isoformat(), "end": self.end.isoformat(),
                 "days": self.days, "why": self.why}
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """One check at one canary stage: trials and days until its confidence sequence passes (None = never)."""
-
-    stage: str
-    share: float
-    check: str
-    limit: float
-    expected: float
-    trials: int | None
-    days: int | None
 
 
 @dataclass(frozen=True)
@@ -161,6 +128,24 @@ class Plan:
         return pl.DataFrame([asdict(e) for e in self.evidence], schema={
             "stage": pl.String, "share": pl.Float64, "check": pl.String, "limit": pl.Float64,
             "expected": pl.Float64, "trials": pl.Int64, "days": pl.Int64})
+
+    def notes(self) -> list[str]:
+        """The warnings in plain words, or one line saying there are none."""
+        return list(self.warnings) or [
+            f"Every canary stage gathers its evidence within the {self.max_hold_days}-day maximum hold."]
+
+    def assumption_lines(self) -> list[str]:
+        """What the plan assumes, one plain line each."""
+        a = self.assumptions
+        limits = {e.check.removeprefix("failure_rate:"): e.limit for e in self.evidence
+                  if e.check.startswith("failure_rate:")}
+        lines = [f"Traffic: {a.daily_interactions:,} interactions a day (agent and human).",
+                 f"Source of the expected rates: {a.source}."]
+        lines += [f"{mode}: expected at {rate:.2%} against a limit of {limits[mode]:.2%}."
+                  for mode, rate in a.failure_rates.items() if mode in limits]
+        lines.append(f"Success: humans at {a.human_success:.1%}, the agent {a.success_diff:+.1%} points from them.")
+        lines.append(f"Shadow agent-worse rate: expected at {a.agent_worse_rate:.1%}.")
+        return lines
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -275,18 +260,18 @@ def plan_from_charter(
     stages = _stages(charter.canary.stages, first_share)
     policy = charter.canary
     setup = SETUP_DAYS[tier]
-    shadow_days, shadow_why, shadow_warning = _shadow_days(charter, tier, a.agent_worse_rate)
+    shadow_length, shadow_why, shadow_warning = shadow_days(charter, tier, a.agent_worse_rate)
     phases = [_phase("charter and eval set", "setup", start, setup,
                      f"{tier} risk: {setup} days to agree the four artifacts and run the 100–300-task eval set")]
-    phases.append(_phase("shadow", "shadow", phases[-1].end, shadow_days, shadow_why))
+    phases.append(_phase("shadow", "shadow", phases[-1].end, shadow_length, shadow_why))
     warnings = [shadow_warning] if shadow_warning else []
     evidence: list[Evidence] = []
     feasible = True
     for share in stages[:-1]:
         name = f"canary {share:.0%}"
-        checks = _stage_evidence(charter, name, share, a)
+        checks = stage_evidence(charter, name, share, a)
         evidence += checks
-        days, why, warning, ok = _stage_days(charter, name, share, checks, a)
+        days, why, warning, ok = stage_days(charter, name, share, checks, a)
         feasible &= ok
         warnings += [warning] if warning else []
         phases.append(_phase(name, "canary", phases[-1].end, days, why, share=share))
@@ -297,14 +282,19 @@ def plan_from_charter(
     result = Plan(charter.agent, tier, start, tuple(phases), tuple(evidence), a, policy.min_hold_days,
                   policy.max_hold_days, feasible=feasible)
     if not result.within_typical_range:
-        warnings.append(_range_warning(result, setup, shadow_days))
+        warnings.append(_range_warning(result, setup, shadow_length))
     return replace(result, warnings=tuple(warnings))
+
+
+def default_volumes(daily: int) -> list[int]:
+    """Daily volumes around the charter's traffic for the what-if grid: a tenth of it up to five times it."""
+    return sorted({max(10, round_up(round(daily * f))) for f in (0.1, 0.25, 0.5, 1, 2, 5)})
 
 
 def what_if_grid(
     charter: Charter,
     *,
-    volumes: Sequence[int],
+    volumes: Sequence[int] | None = None,
     risk_tiers: Sequence[RiskTier] = ("low", "moderate", "high"),
     first_shares: Sequence[float] = (0.01, 0.02, 0.05),
     expected_rates: Mapping[str, float] | None = None,
@@ -313,12 +303,12 @@ def what_if_grid(
 ) -> pl.DataFrame:
     """Total weeks to 100% for every daily volume × risk tier × first-stage share (the planner, many times).
 
-    Columns: daily_interactions, risk_tier, first_share, total_weeks, within_typical_range, feasible,
-    first_stage_days, slowest_stage, stages_past_max_hold.
+    `volumes` defaults to `default_volumes` of the charter's traffic. Columns: daily_interactions, risk_tier,
+    first_share, total_weeks, within_typical_range, feasible, first_stage_days, slowest_stage, stages_past_max_hold.
     """
     start = dt.date(2000, 1, 3)  # any Monday: totals do not depend on the calendar
     rows = []
-    for volume in volumes:
+    for volume in volumes or default_volumes(charter.traffic.daily_interactions):
         for tier in risk_tiers:
             for share in first_shares:
                 p = plan_from_charter(charter, start=start, daily_interactions=volume, risk_tier=tier,
@@ -365,121 +355,6 @@ def _stages(stages: tuple[float, ...], first_share: float | None) -> tuple[float
 def _phase(name: str, kind: PhaseKind, start: dt.date, days: int, why: str, *, share: float | None = None,
            counted: bool = True) -> Phase:
     return Phase(name, kind, start, start + dt.timedelta(days=days), days, why, share, counted)
-
-
-def _shadow_days(charter: Charter, tier: RiskTier, worse_rate: float) -> tuple[int, str, str | None]:
-    policy = charter.shadow
-    limit = policy.max_agent_worse_rate
-    needed = stats.trials_to_demonstrate(limit, worse_rate, alpha=charter.canary.alpha, power=SHADOW_POWER)
-    if tier == "low":
-        days = 3 if policy.min_weeks == 0 else 7
-        return days, (f"low risk: shadow compressed to {days} days"
-                      + (" (shadow.min_weeks is 0: an internal tool)" if days == 3 else "")), None
-    if tier == "high":
-        return 7 * policy.max_weeks, f"high risk: the charter's maximum of {policy.max_weeks} weeks", None
-    evidence = (f"{needed.trials:,} reviews to show agent-worse below {limit:.0%} at an expected {worse_rate:.1%}"
-                if needed.trials else f"agent-worse expected at {worse_rate:.1%}, not below the {limit:.0%} limit")
-    weeks_needed = math.ceil(needed.trials / policy.reviews_per_week) if needed.trials else None
-    weeks = min(max(weeks_needed or policy.max_weeks, policy.min_weeks), policy.max_weeks)
-    why = f"moderate risk: {weeks} weeks within {policy.min_weeks}–{policy.max_weeks}; {evidence}"
-    warning = None
-    if weeks_needed is None or weeks_needed > policy.max_weeks:
-        rate = (f"; {math.ceil(needed.trials / policy.max_weeks):,} reviews a week would fit"
-                if needed.trials else "")
-        warning = (f"shadow: {evidence}, more than {policy.max_weeks} weeks of {policy.reviews_per_week} "
-                   f"reviews a week{rate}")
-    return 7 * weeks, why, warning
-
-
-def _stage_evidence(charter: Charter, stage: str, share: float, a: Assumptions) -> list[Evidence]:
-    daily = a.daily_interactions
-    alpha = charter.canary.alpha
-    # readiness tunes its sequences to the charter's traffic: plan at the assumed traffic the same way
-    at_volume = replace(charter, traffic=Traffic(daily))
-    rows = []
-    for mode in charter.failure_modes:
-        if mode.zero_tolerance:
-            continue
-        expected = a.failure_rates[mode.name]
-        trials = _upper_trials(mode.max_rate, expected, alpha, tuning_trials(at_volume, share))
-        rows.append(Evidence(stage, share, f"failure_rate:{mode.name}", mode.max_rate, expected, trials,
-                             None if trials is None else math.ceil(trials / (share * daily))))
-    margin = charter.success_metric.noninferiority_margin
-    p_agent = min(max(a.human_success + a.success_diff, 0.0), 1.0)
-    trials = _diff_trials(margin, p_agent, a.human_success, share, alpha, tuning_n(at_volume)) if share < 1 \
-        else None
-    rows.append(Evidence(stage, share, "success_noninferiority", -margin, a.success_diff, trials,
-                         None if trials is None else math.ceil(trials / daily)))
-    return rows
-
-
-@lru_cache(maxsize=4096)
-def _upper_trials(max_rate: float, expected: float, alpha: float, tuning: float) -> int | None:
-    return stats.trials_until_upper_below(max_rate, expected, alpha=alpha, tuning_trials=tuning)
-
-
-@lru_cache(maxsize=4096)
-def _diff_trials(margin: float, p_agent: float, p_control: float, share: float, alpha: float,
-                 tuning: float) -> int | None:
-    return stats.trials_until_diff_above(margin, p_agent, p_control, share, alpha=alpha, tuning_n=tuning)
-
-
-def _label(check: str) -> str:
-    return check.removeprefix("failure_rate:") if check.startswith("failure_rate:") else "success non-inferiority"
-
-
-def _stage_days(charter: Charter, name: str, share: float, checks: list[Evidence],
-                a: Assumptions) -> tuple[int, str, str | None, bool]:
-    policy = charter.canary
-    never = [c for c in checks if c.days is None]
-    if never:
-        what = "; ".join(
-            f"{_label(c.check)} expected at {c.expected:.2%}, not below its {c.limit:.2%} limit"
-            if c.check.startswith("failure_rate:")
-            else f"success expected {c.expected:+.1%} points against a −{-c.limit:.0%} margin" for c in never)
-        return (policy.max_hold_days, f"never passes: {what}; planned at the {policy.max_hold_days}-day maximum",
-                f"{name}: readiness can never pass ({what}); fix the agent before this stage", False)
-    slowest = max(checks, key=lambda c: c.days or 0)
-    need = slowest.days or 0
-    per_day = share * a.daily_interactions if slowest.check.startswith("failure_rate:") else a.daily_interactions
-    unit = "agent interactions" if slowest.check.startswith("failure_rate:") else "interactions (both arms)"
-    evidence = (f"{slowest.trials:,} {unit} at {per_day:,.0f} a day to show {_label(slowest.check)} "
-                + (f"below {slowest.limit:.2%}" if slowest.check.startswith("failure_rate:")
-                   else f"within the {-slowest.limit:.0%} margin"))
-    if need <= policy.min_hold_days:
-        return policy.min_hold_days, f"the {policy.min_hold_days}-day bake minimum ({need} days of evidence: " \
-            f"{evidence})", None, True
-    why = f"{need} days: {evidence}"
-    if need <= policy.max_hold_days:
-        return need, why, None, True
-    fix = _what_would_fit(charter, share, checks, a)
-    return need, why + f", past the {policy.max_hold_days}-day maximum hold", \
-        f"{name}: {evidence} takes {need} days, past the {policy.max_hold_days}-day maximum hold; {fix}", True
-
-
-def _what_would_fit(charter: Charter, share: float, checks: list[Evidence], a: Assumptions) -> str:
-    """The smallest candidate share, and the daily traffic at this share, that fit the evidence in max_hold_days."""
-    hold = charter.canary.max_hold_days
-
-    def fits(s: float, volume: int) -> bool:
-        trial = replace(a, daily_interactions=volume)
-        return all(c.days is not None and c.days <= hold for c in _stage_evidence(charter, "", s, trial))
-
-    bigger = next((s for s in _SHARE_CANDIDATES if s > share and fits(s, a.daily_interactions)), None)
-    volume = a.daily_interactions
-    for _ in range(12):
-        if fits(share, volume):
-            break
-        volume *= 2
-    parts = [f"a share of {bigger:.0%}" if bigger else None,
-             f"about {_round_up(volume):,} interactions a day" if fits(share, volume) else None]
-    found = [p for p in parts if p]
-    return ("; ".join(found) + " would fit it") if found else "no share or traffic fits it"
-
-
-def _round_up(volume: int) -> int:
-    step = 10 ** max(len(str(volume)) - 2, 0)
-    return math.ceil(volume / step) * step
 
 
 def _range_warning(p: Plan, setup: int, shadow_days: int) -> str:
