@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import polars as pl
 import pytest
@@ -155,3 +156,27 @@ def test_as_of_leaves_out_later_runs(workspace):
     ws = workspace(_paired(59, 6, 16, 80))
     assert evalset.versions(ws, as_of="2026-09-05")["agent_version"].to_list() == ["v1"]
     assert evalset.headline(ws, as_of="2026-09-05").decision is None
+
+
+def test_charts_state_the_finding_and_render_offline(workspace):
+    evals = pl.concat([_paired(59, 6, 16, 80),
+                       _run("r2", dt.date(2026, 9, 9), "v2", [True] * 3, prefix="i", source="incident")])
+    report = evalset.review(workspace(evals))
+    charts = {
+        "coverage": (rk.charts.evalset_coverage(report.coverage), "164 tasks, within the 100–300 target"),
+        "rates": (rk.charts.evalset_pass_rates(report.pass_rates), "v2 passes 41.5% of 164 tasks"),
+        "comparison": (rk.charts.evalset_comparison(report.comparison),
+                       "v2 vs v1: 16 regressed, 6 fixed — no significant regression"),
+        "growth": (rk.charts.evalset_growth(report.growth), "The set grew from 161 to 164 tasks (incident 3)"),
+    }
+    for name, (chart, title) in charts.items():
+        assert title in json.dumps(chart.to_dict(), ensure_ascii=False), name
+        assert rk.render.svg(chart).startswith("<svg")
+
+
+def test_charts_without_eval_runs_say_so(workspace):
+    report = evalset.review(workspace(None))
+    for chart in (rk.charts.evalset_coverage(report.coverage), rk.charts.evalset_pass_rates(report.pass_rates),
+                  rk.charts.evalset_comparison(report.comparison), rk.charts.evalset_growth(report.growth)):
+        text = json.dumps(chart.to_dict(), ensure_ascii=False)
+        assert "no eval runs" in text or "fewer than two versions run" in text

@@ -279,3 +279,32 @@ def test_agentops_scale_counts_live_agents_and_monthly_tasks(make_workspace, cha
     assert busy.dedicated_ownership_due and "is due" in busy.sentence
     many = supervision.agentops_scale([live] * 4, as_of=AS_OF)
     assert many.production_agents == 4 and many.dedicated_ownership_due
+
+
+def _texts(chart) -> str:
+    return json.dumps(chart.to_dict(), ensure_ascii=False)
+
+
+def test_charts_state_the_finding_draw_the_limits_and_render_offline(ws):
+    report = supervision.review(ws, as_of=AS_OF)
+    sample = rk.charts.supervision_sample_rate(report.sample)
+    assert "1 of 3 weeks fell short of the 10% review target" in _texts(sample)
+    rates = rk.charts.supervision_rates(report.rates, supervision.incident_markers(ws, as_of=AS_OF))
+    assert "wrong_policy" in _texts(rates) and "limit 5.0%" in _texts(rates)
+    incidents = rk.charts.supervision_incidents(report.incidents)
+    assert "4 incidents, 2 open; the review sample caught 1, customers 1" in _texts(incidents)
+    assert "secret" not in _texts(incidents)
+    drills = rk.charts.supervision_drills(report.drills)
+    assert "took 75 s to reach 0%, over the 60 s target" in _texts(drills)
+    for chart in (sample, rates, incidents, drills):
+        assert rk.render.svg(chart).startswith("<svg")
+
+
+def test_charts_of_empty_parts_say_there_is_no_data(make_workspace, charter):
+    report = supervision.review(rk.load_workspace(make_workspace({}, charter)), as_of=AS_OF)
+    for chart, words in ((rk.charts.supervision_sample_rate(report.sample), "not at 100% yet"),
+                         (rk.charts.supervision_rates(report.rates), "no supervision reviews"),
+                         (rk.charts.supervision_incidents(report.incidents), "no incidents logged"),
+                         (rk.charts.supervision_drills(report.drills), "no rollback has been drilled")):
+        assert words in _texts(chart)
+        assert rk.render.svg(chart).startswith("<svg")
