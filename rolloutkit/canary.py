@@ -114,6 +114,13 @@ class Readiness:
         overdue = " — overdue" if self.overdue else ""
         return f"Hold at {at} (day {self.days_at_stage}{overdue}; {wait}): {self.reasons[0]}"
 
+    def check(self, name: str) -> Check:
+        """The check called `name`, e.g. "srm" or "failure_rate:wrong_route"."""
+        for check in self.checks:
+            if check.name == name:
+                return check
+        raise KeyError(f"no check {name!r}; checks are {', '.join(c.name for c in self.checks)}")
+
     def checks_frame(self) -> pl.DataFrame:
         """The checks as a table for a notebook: name, status, estimate, lower, upper, threshold, sentence."""
         rows = [c.to_dict() for c in self.checks]

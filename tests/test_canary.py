@@ -1,0 +1,223 @@
+"""Canary readiness on hand-built workspaces whose truth is known: stage timeline, checks and decisions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+import yaml
+from polars.testing import assert_frame_equal
+
+from rolloutkit import canary, load_workspace
+from rolloutkit.canary_data import stage_segments
+from rolloutkit.memo import headlines
+
+START = dt.date(2026, 10, 1)
+DAY_US = 86_400_000_000
+CHARTER = {
+    "agent": "invoice-triage",
+    "task": "Route invoices",
+    "success_metric": {"name": "routing_accuracy", "noninferiority_margin": 0.02},
+    "failure_modes": [{"name": "wrong_route", "max_rate": 0.01}, {"name": "duplicate_payment", "max_rate": 0}],
+    "rollback_triggers": [{"metric": "failure_rate", "failure_mode": "wrong_route", "above": 0.05}],
+    "traffic": {"daily_interactions": 4000},
+    "guardrails": {"action_allowlist": ["route"], "review_required": ["hold_payment"]},
+}
+
+
+def _us(day: int, hour: float) -> int:
+    return int((dt.datetime.combine(START, dt.time(), tzinfo=dt.UTC).timestamp() + day * 86400 + hour * 3600)
+               * 1_000_000)
+
+
+def write_canary(folder: Path, *, flags: list[tuple[int, float, float, str]], days: int, daily: int = 4000,
+                 rates: dict[str, float] | None = None, regression: tuple[int, float] | None = None,
+                 agent_success: float = 0.88, human_success: float = 0.86, skew: float = 1.0,
+                 breach_days: tuple[int, ...] = (), charter: dict | None = None, seed: int = 1) -> Path:
+    """A workspace with `days` days of canary rows from START and the given flag changes.
+
+    `flags` are (day, hour, share, reason); `regression` = (from day, wrong_route rate); `breach_days` get one
+    agent interaction with a disallowed action.
+    """
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True)
+    (folder / "charter.yaml").write_text(yaml.safe_dump(charter or CHARTER, sort_keys=False))
+    change = np.array([_us(d, h) for d, h, _, _ in flags])
+    share_at = np.array([s for _, _, s, _ in flags])
+    ts = np.sort(rng.integers(_us(0, 0), _us(days, 0), size=daily * days))
+    idx = np.searchsorted(change, ts, side="right") - 1
+    share = np.where(idx >= 0, share_at[np.clip(idx, 0, None)], 0.0)
+    agent = rng.random(ts.size) < share * skew
+    day = (ts - _us(0, 0)) // DAY_US
+    rate = np.full(ts.size, (rates or {}).get("wrong_route", 0.002))
+    if regression:
+        rate = np.where(day >= regression[0], regression[1], rate)
+    u = rng.random(ts.size)
+    wrong = np.where(agent, u < rate, u < 0.002)
+    dup = agent & (u >= rate) & (u < rate + (rates or {}).get("duplicate_payment", 0.0))
+    success = ~wrong & ~dup & (rng.random(ts.size) < np.where(agent, agent_success, human_success) / 0.99)
+    disallowed = np.zeros(ts.size, dtype=np.int64)
+    for d in breach_days:
+        hit = np.flatnonzero(agent & (day == d))
+        disallowed[hit[:1]] = 1
+    pl.DataFrame({
+        "interaction_id": [f"i{i}" for i in range(ts.size)],
+        "ts": pl.Series(ts).cast(pl.Datetime("us", "UTC")),
+        "arm": np.where(agent, "agent", "human"),
+        "success": success,
+        "failure_mode": pl.Series(np.where(wrong, "wrong_route", np.where(dup, "duplicate_payment", ""))).replace(
+            "", None),
+        "disallowed_actions": disallowed,
+        "unreviewed_irreversible": np.zeros(ts.size, dtype=np.int64),
+    }).write_parquet(folder / "canary.parquet")
+    pl.DataFrame({
+        "ts": pl.Series(change).cast(pl.Datetime("us", "UTC")),
+        "traffic_share": share_at.astype(float),
+        "actor": ["ops"] * len(flags),
+        "reason": [r for *_, r in flags],
+    }).write_parquet(folder / "flags.parquet")
+    return folder
+
+
+LADDER = [(0, 9.0, 0.05, "canary start"), (7, 9.0, 0.15, "expand"), (14, 9.5, 0.40, "expand")]
+
+
+@pytest.fixture(scope="module")
+def healthy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_canary(tmp_path_factory.mktemp("canary") / "healthy", flags=LADDER, days=22)
+
+
+def test_healthy_expands_after_bake_time_and_not_before(healthy: Path) -> None:
+    ws = load_workspace(healthy)
+    before = canary.readiness(ws, as_of=START + dt.timedelta(days=19))
+    after = canary.readiness(ws, as_of=START + dt.timedelta(days=20))
+    assert (before.stage, before.days_at_stage, before.decision) == (0.40, 6, "hold")
+    assert before.driver == "bake_time" and before.days_needed == 1
+    assert (after.stage, after.days_at_stage, after.decision, after.next_stage) == (0.40, 7, "expand", 0.80)
+    assert all(c.status == "pass" for c in after.checks)
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cases")
+
+
+def test_stage_segments_classify_drills_rollbacks_and_ramps() -> None:
+    at = [dt.datetime(2026, 10, d, h, tzinfo=dt.UTC) for d, h in
+          ((1, 9), (3, 14), (3, 15), (5, 9), (6, 9), (7, 9), (8, 9), (8, 10))]
+    flags = pl.DataFrame({"ts": at, "traffic_share": [0.05, 0.0, 0.05, 0.0, 0.05, 0.15, 0.0, 0.15],
+                          "reason": ["start", "rollback drill", "drill: restore", "rollback: bad routes", "fixed",
+                                     "expand", "drill", "restore"],
+                          "day": [t.date() for t in at]}).with_columns(pl.col("ts").dt.cast_time_unit("us"))
+    segments = stage_segments(flags)
+    expected = pl.DataFrame({
+        "kind": ["start", "ramp", "drill", "drill_restore", "rollback", "ramp", "ramp", "drill", "drill_restore"],
+        "epoch": [0, 1, 1, 1, 2, 3, 4, 4, 4]})
+    assert_frame_equal(segments.select("kind", "epoch"), expected)
+
+
+def test_a_drill_does_not_restart_the_stage_but_a_rollback_does(folder: Path) -> None:
+    drill = [*LADDER[:2], (9, 14.0, 0.0, "rollback drill"), (9, 14.2, 0.15, "rollback drill: restore")]
+    ws = load_workspace(write_canary(folder / "drill", flags=drill, days=14))
+    result = canary.readiness(ws)
+    assert (result.stage, result.days_at_stage, result.decision) == (0.15, 7, "expand")
+    rollback = [*LADDER[:2], (9, 14.0, 0.0, "rollback: wrong routes"), (10, 9.0, 0.15, "re-enter after fix")]
+    ws = load_workspace(write_canary(folder / "rollback", flags=rollback, days=14))
+    result = canary.readiness(ws)
+    assert (result.stage, result.days_at_stage, result.stage_change, result.decision) == (0.15, 4, "ramp", "hold")
+    assert result.stage_started == dt.datetime(2026, 10, 11, 9, tzinfo=dt.UTC)
+    at_zero = canary.readiness(ws, as_of=START + dt.timedelta(days=9))
+    assert (at_zero.stage, at_zero.decision, at_zero.next_stage) == (0.0, "hold", 0.05)
+    assert "after a rollback" in at_zero.reasons[0]
+
+
+def test_regression_rolls_back_within_days_of_its_start(folder: Path) -> None:
+    ws = load_workspace(write_canary(folder / "regressing", flags=LADDER, days=20, regression=(16, 0.03)))
+    history = canary.decision_history(ws)
+    first = history.filter(pl.col("decision") == "rollback").row(0, named=True)
+    assert START + dt.timedelta(days=16) <= first["day"] <= START + dt.timedelta(days=18)
+    assert first["driver"] in ("failure_rate:wrong_route", "trigger:1")
+    result = canary.readiness(ws)
+    assert result.decision == "rollback" and result.next_stage == 0.80
+    assert result.check("failure_rate:wrong_route").status == "fail"
+    assert history.height == 20 and history["day"].is_sorted()
+    assert history.filter(pl.col("stage_change").is_not_null())["day"].to_list() == [
+        START, START + dt.timedelta(days=7), START + dt.timedelta(days=14)]
+
+
+def test_low_traffic_holds_with_days_needed_and_the_share_that_would_get_there(folder: Path) -> None:
+    charter = {**CHARTER, "traffic": {"daily_interactions": 400}}
+    ws = load_workspace(write_canary(folder / "low", flags=LADDER[:1], days=9, daily=400, charter=charter,
+                                     rates={"wrong_route": 0.0005}))
+    result = canary.readiness(ws)
+    assert result.decision == "hold" and result.driver in ("failure_rate:wrong_route", "success_noninferiority")
+    assert result.days_needed is not None and result.days_needed > 14 - 9
+    assert result.share_needed is not None and result.share_needed > 0.05
+    assert "past the 14-day maximum hold" in result.days_needed_note
+    overdue = load_workspace(write_canary(folder / "overdue", flags=LADDER[:1], days=16, daily=400, charter=charter))
+    assert canary.readiness(overdue).overdue
+
+
+def test_a_split_that_does_not_match_the_flag_holds_on_srm(folder: Path) -> None:
+    ws = load_workspace(write_canary(folder / "srm", flags=LADDER, days=22, skew=0.9))
+    result = canary.readiness(ws)
+    assert (result.decision, result.driver) == ("hold", "srm")
+    assert result.check("srm").status == "fail" and result.check("srm").estimate == pytest.approx(0.36, abs=0.01)
+    assert result.days_needed is None and result.days_needed_note.startswith("Needs a fix")
+
+
+def test_zero_tolerance_rolls_back_and_guardrail_breach_holds(folder: Path) -> None:
+    ws = load_workspace(write_canary(folder / "zero", flags=LADDER, days=22, rates={"duplicate_payment": 0.0005}))
+    result = canary.readiness(ws)
+    assert (result.decision, result.driver) == ("rollback", "zero_tolerance:duplicate_payment")
+    ws = load_workspace(write_canary(folder / "breach", flags=LADDER, days=22, breach_days=(19,)))
+    result = canary.readiness(ws)
+    assert (result.decision, result.driver) == ("hold", "guardrails")
+    assert result.check("guardrails").days_needed == 19 + 7 - 21  # the breach leaves the 7-day window
+    assert "1 interactions with a disallowed action" in result.check("guardrails").sentence
+
+
+def test_final_stage_holds_with_no_next_stage(folder: Path) -> None:
+    ladder = [(0, 9.0, 0.05, "start"), (1, 9.0, 1.0, "all traffic")]
+    ws = load_workspace(write_canary(folder / "final", flags=ladder, days=20))
+    result = canary.readiness(ws)
+    assert (result.stage, result.decision, result.next_stage, result.overdue) == (1.0, "hold", None, False)
+    assert "rollout is complete" in result.reasons[0] and result.status == "info"
+    assert result.check("success_noninferiority").status == "insufficient"
+
+
+def test_json_contract_and_headline(healthy: Path) -> None:
+    ws = load_workspace(healthy)
+    data = json.loads(json.dumps(canary.readiness(ws).to_dict()))
+    assert {"agent", "as_of", "stage", "stage_started", "days_at_stage", "decision", "next_stage", "reasons",
+            "checks", "days_needed", "overdue"} <= set(data)
+    assert data["as_of"] == "2026-10-22" and data["decision"] == "expand" and data["next_stage"] == 0.8
+    names = [c["name"] for c in data["checks"]]
+    assert names == ["zero_tolerance:duplicate_payment", "failure_rate:wrong_route", "success_noninferiority",
+                     "trigger:1", "guardrails", "srm", "bake_time", "stability", "freshness"]
+    assert all(set(c) >= {"name", "status", "estimate", "lower", "upper", "threshold", "sentence"}
+               for c in data["checks"])
+    line = canary.headline(ws, as_of=None)
+    assert (line.page, line.status, line.decision) == ("canary_readiness", "good", "expand")
+    assert line.sentence.startswith("Expand from 40% to 80%")
+
+
+def test_cli_readiness_json(healthy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from rolloutkit.cli import main
+
+    assert main(["readiness", str(healthy), "--as-of", "2026-10-20", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["decision"], data["days_at_stage"], data["days_needed"]) == ("hold", 6, 1)
+    assert main(["readiness", str(healthy)]) == 0
+    assert "EXPAND" in capsys.readouterr().out
+
+
+def test_missing_flags_table_is_missing_on_the_memo(folder: Path) -> None:
+    path = write_canary(folder / "noflags", flags=LADDER, days=10)
+    (path / "flags.parquet").unlink()
+    line = next(h for h in headlines(load_workspace(path)) if h.page == "canary_readiness")
+    assert line.status == "missing" and "flags" in line.sentence
