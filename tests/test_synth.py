@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from rolloutkit.synth import SCENARIOS, Scenario, Truth, canary_frame, write_demo, write_workspace
+from rolloutkit.synth import SCENARIOS, Scenario, Truth, canary_frame, canary_frame_flags, write_demo, write_workspace
 from rolloutkit.tables import CONTRACTS
 from rolloutkit.workspace import load_workspace
 
@@ -205,6 +205,9 @@ def test_canary_frame_has_the_contract_columns_and_ramps() -> None:
     assert frame["interaction_id"].is_unique().all() and frame["ts"].is_sorted()
     share = frame.group_by(pl.col("ts").dt.date()).agg((pl.col("arm") == "agent").mean()).sort("ts")["arm"]
     assert share[0] < 0.1 and share[-1] == 1.0
+    flags = canary_frame_flags()
+    assert flags["traffic_share"].to_list() == [0.05, 0.15, 0.40, 0.80, 1.0]
+    assert flags["ts"][0].date() == frame["ts"][0].date() and flags["ts"][-1] < frame["ts"][-1]
     assert_frame_equal(canary_frame(1_000, seed=2), canary_frame(1_000, seed=2))
 
 

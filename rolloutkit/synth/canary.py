@@ -107,7 +107,8 @@ def canary_table(sc: Scenario, rng: np.random.Generator, schedule: Schedule) -> 
 
 
 def live_rows(sc: Scenario, rng: np.random.Generator, ts: np.ndarray, share: np.ndarray, agent_rates: np.ndarray,
-              *, prefix: str, enums: bool = False) -> pl.DataFrame:
+              *, prefix: str, enums: bool = False, first_id: int = 1,
+              session: np.ndarray | None = None) -> pl.DataFrame:
     """Canary rows at times `ts`: arm from the flag share (times the SRM skew), outcomes from the true rates.
 
     `enums` keeps arm, segment and failure_mode as `pl.Enum` (a quarter of the memory of strings at 10M rows).
@@ -125,14 +126,14 @@ def live_rows(sc: Scenario, rng: np.random.Generator, ts: np.ndarray, share: np.
     p_success = np.where(agent, sc.agent_success, sc.human_success) / np.maximum(1 - cum, 1e-9)
     success = (mode == m) & (rng.random(n) < p_success)
 
-    starts_session = np.ones(n, dtype=bool)
-    starts_session[1::2] = _uniform(rng, n // 2) >= 0.3  # a session is one or two interactions
+    if session is None:
+        session = session_numbers(rng, n)
     handle_s = np.round(_lognormal(rng, 380, 0.6, n), 1)
     breach = sc.guardrail_breach_rate
     segment = rng.choice(len(sc.segments), size=n, p=[s.share for s in sc.segments]).astype(np.uint32)
     raw = pl.DataFrame({
         "ts": ts, "agent": agent, "success": success, "mode": mode, "segment": segment,
-        "session": np.cumsum(starts_session),
+        "session": session,
         "actions": 1 + np.minimum(rng.poisson(1.8, n), 7),
         "dollars": np.where(_uniform(rng, n) < 0.35, np.round(np.minimum(_lognormal(rng, 30, 0.6, n), 95), 2), 0.0),
         "disallowed_actions": (agent & (_uniform(rng, n) < breach)).astype(np.int64),
@@ -146,7 +147,8 @@ def live_rows(sc: Scenario, rng: np.random.Generator, ts: np.ndarray, share: np.
     modes = pl.Enum([f.name for f in sc.failure_modes])
     text = [arm, segments, modes] if enums else [pl.String] * 3
     return raw.select(
-        pl.concat_str(pl.lit(prefix), (pl.int_range(1, n + 1)).cast(pl.String).str.zfill(7)).alias("interaction_id"),
+        pl.concat_str(pl.lit(prefix), pl.int_range(first_id, first_id + n).cast(pl.String).str.zfill(7))
+        .alias("interaction_id"),
         pl.col("ts").cast(pl.Datetime("us", "UTC")),
         pl.when(pl.col("agent")).then(pl.lit("agent")).otherwise(pl.lit("human")).cast(text[0]).alias("arm"),
         "success",
@@ -158,6 +160,13 @@ def live_rows(sc: Scenario, rng: np.random.Generator, ts: np.ndarray, share: np.
                                          return_dtype=segments).cast(text[1]),
         "actions", "dollars", "disallowed_actions", "unreviewed_irreversible", "cost_usd", "latency_ms",
     )
+
+
+def session_numbers(rng: np.random.Generator, n: int) -> np.ndarray:
+    """A session number per row: a session is one or two consecutive interactions."""
+    starts = np.ones(n, dtype=bool)
+    starts[1::2] = _uniform(rng, n // 2) >= 0.3
+    return np.cumsum(starts)
 
 
 def _uniform(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -172,16 +181,49 @@ def _prefix(sc: Scenario) -> str:
     return "".join(part[0] for part in sc.agent.split("-"))
 
 
+#: `canary_frame`'s ladder: 56 days ending on the healthy scenario's last day, stages changing at 09:00 after
+#: these holds.
+FRAME_DAYS, FRAME_HOLDS = 56, (10, 10, 12, 12, 12)
+FRAME_CHUNK = 1_000_000
+
+
+def _frame_changes() -> tuple[dt.date, np.ndarray]:
+    from rolloutkit.synth.scenarios import SCENARIOS
+
+    first = SCENARIOS["healthy"].end - dt.timedelta(days=FRAME_DAYS - 1)
+    days = np.cumsum((0, *FRAME_HOLDS[:-1]))
+    return first, np.array([at(first + dt.timedelta(days=int(d)), 9) for d in days], dtype=np.int64)
+
+
 def canary_frame(n_rows: int, *, seed: int = 0) -> pl.DataFrame:
-    """A large canary table in the contract's columns (the `healthy` rates, the default ladder over 8 weeks)."""
+    """A large canary table in the contract's columns: the `healthy` rates over the default ladder, 8 weeks.
+
+    arm, segment and failure_mode are `pl.Enum` to keep 10M rows well under 1 GB; `canary_frame_flags()` is the
+    matching flag history.
+    """
     from rolloutkit.synth.scenarios import DEFAULT_STAGES, SCENARIOS
 
     sc = SCENARIOS["healthy"]
     rng = np.random.default_rng(seed)
-    first = sc.end - dt.timedelta(days=55)
-    ts = arrivals(rng, first, 56, total=n_rows)
-    holds = (10, 10, 12, 12, 12)
-    change = np.array([at(first + dt.timedelta(days=int(d)), 9) for d in np.cumsum((0, *holds[:-1]))])
+    first, change = _frame_changes()
+    ts = arrivals(rng, first, FRAME_DAYS, total=n_rows)
     share = step_lookup(change, np.array(DEFAULT_STAGES), ts, before=DEFAULT_STAGES[0])
     rates = np.array([[f.agent_rate] for f in sc.failure_modes])
-    return live_rows(sc, rng, ts, share, rates, prefix="cn-", enums=True)
+    session = session_numbers(rng, ts.size)
+    # In chunks, so the temporaries of one chunk (not of all rows) sit beside the result.
+    chunks = [live_rows(sc, rng, ts[i:i + FRAME_CHUNK], share[i:i + FRAME_CHUNK], rates, prefix="cn-", enums=True,
+                        first_id=i + 1, session=session[i:i + FRAME_CHUNK]) for i in range(0, ts.size, FRAME_CHUNK)]
+    return pl.concat(chunks) if chunks else live_rows(sc, rng, ts, share, rates, prefix="cn-", enums=True)
+
+
+def canary_frame_flags() -> pl.DataFrame:
+    """The flag history `canary_frame` follows: one row per stage of the default ladder."""
+    from rolloutkit.synth.scenarios import DEFAULT_STAGES
+
+    _, change = _frame_changes()
+    return pl.DataFrame([
+        datetimes(change, "ts"),
+        pl.Series("traffic_share", DEFAULT_STAGES, dtype=pl.Float64),
+        pl.Series("actor", ["release-bot"] * len(DEFAULT_STAGES), dtype=pl.String),
+        pl.Series("reason", [f"canary stage {k + 1}: {share:.0%}" for k, share in enumerate(DEFAULT_STAGES)]),
+    ])
