@@ -59,11 +59,11 @@ def incidents_table(sc: Scenario, rng: np.random.Generator, canary: pl.DataFrame
     # The interaction behind each incident: the latest agent interaction before it opened, a failing one
     # (of the regressed mode, for the regression's incident) when the incident names a failure mode.
     is_regression = np.zeros(opened.size, dtype=bool) if regression is None else opened == regression[0]
-    failed = agent["failure_mode"].to_numpy()
+    failed = agent["failure_mode"]
     row = np.maximum(_latest(a_ts, opened), 0)
-    regressed = sc.regression.mode if sc.regression is not None else None
-    for candidates, use in ((np.flatnonzero(failed != None), with_mode),  # noqa: E711 (object array)
-                            (np.flatnonzero(failed == regressed), is_regression)):
+    regressed = sc.regression.mode if sc.regression is not None else ""
+    for candidates, use in ((np.flatnonzero(failed.is_not_null().to_numpy()), with_mode),
+                            (np.flatnonzero((failed == regressed).fill_null(False).to_numpy()), is_regression)):
         latest = _latest(a_ts[candidates], opened)
         take = use & (latest >= 0)
         row = np.where(take, candidates[np.maximum(latest, 0)] if candidates.size else row, row)

@@ -74,6 +74,10 @@ DEFAULT_SEGMENTS = (
 
 @dataclass(frozen=True)
 class Scenario:
+    """Every knob of a synthetic rollout. Days run from `start` (a Monday): `shadow_weeks` of shadow, then the
+    executed `ladder`, then `supervision_weeks` at 100%. Rates are true rates; verdict shares are over the whole
+    shadow population. Use `ending(...)` to build one whose data ends on a given day."""
+
     agent: str
     task: str
     start: dt.date

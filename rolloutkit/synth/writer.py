@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 import yaml
 
-from rolloutkit.synth.canary import canary_table, flags_table
+from rolloutkit.synth.canary import Schedule, canary_table, flags_table
 from rolloutkit.synth.clock import DAY_US, day_us
 from rolloutkit.synth.evals import evals_table
 from rolloutkit.synth.incidents import incidents_table, regression_window
@@ -107,7 +107,8 @@ def _name_of(sc: Scenario) -> str:
     return next((k for k, v in SCENARIOS.items() if v == sc), sc.agent)
 
 
-def _truth(sc: Scenario, name: str, seed: int, schedule, realised: dict, written: tuple[str, ...]) -> Truth:
+def _truth(sc: Scenario, name: str, seed: int, schedule: Schedule, realised: dict,
+           written: tuple[str, ...]) -> Truth:
     day = dt.timedelta(days=1)
     as_of = schedule.rollback_day - day if schedule.rollback_day else sc.end
     shadow_end = sc.start + dt.timedelta(days=sc.shadow_days - 1)
