@@ -27,6 +27,7 @@ from rolloutkit.shadow_checks import (
     rows,
     weeks_text,
 )
+from rolloutkit.shadow_page import ShadowComparison
 from rolloutkit.shadow_reviews import (
     ALL_WEEKS,
     ReviewerAgreement,
@@ -88,7 +89,7 @@ class ShadowGate:
 
     @property
     def sentence(self) -> str:
-        return f"{self.title} after {weeks_text(self.weeks_in_shadow)} in shadow: {self.reasons[0]}"
+        return f"{self.title} ({weeks_text(self.weeks_in_shadow)} in shadow): {self.reasons[0]}."
 
     def check(self, name: str) -> Check:
         return next(c for c in self.checks if c.name == name)
@@ -144,90 +145,6 @@ class ShadowGate:
                 f"{k.multi_reviewed} multi-reviewed"
             )
         return "\n".join(lines)
-
-
-@dataclass(frozen=True)
-class ShadowComparison:
-    """Everything the shadow_comparison page shows; empty frames and `gate = None` when the shadow table is
-    missing, so the page renders and says so."""
-
-    gate: ShadowGate | None
-    headline: Headline
-    agreement_weekly: pl.DataFrame
-    agreement_segments: pl.DataFrame
-    verdicts: pl.DataFrame
-    failure_modes: pl.DataFrame
-    reviewers: ReviewerAgreement | None
-    ambiguous: pl.DataFrame
-    wins: pl.DataFrame
-    regressions: pl.DataFrame
-    cost_latency: pl.DataFrame
-    notes: tuple[str, ...]
-    max_agent_worse_rate: float
-
-    @property
-    def note(self) -> str:
-        return " ".join(self.notes) or "All tables present; every review carries its inclusion probability."
-
-    def noise_floor(self) -> pl.DataFrame:
-        """Reviewers' disagreement with each other beside the weighted agent_worse and unclear shares."""
-        schema = {
-            "measure": pl.String,
-            "kind": pl.String,
-            "estimate": pl.Float64,
-            "lower": pl.Float64,
-            "upper": pl.Float64,
-            "basis": pl.String,
-        }
-        if self.reviewers is None or self.reviewers.multi_reviewed == 0:
-            return pl.DataFrame(schema=schema)
-        d = self.reviewers.disagreement
-        rows = [
-            {
-                "measure": "reviewers disagree",
-                "kind": "humans",
-                "estimate": d.estimate,
-                "lower": d.lower,
-                "upper": d.upper,
-                "basis": f"{self.reviewers.multi_reviewed} multi-reviewed outputs",
-            }
-        ]
-        overall = self.verdicts.filter(pl.col("week") == ALL_WEEKS)
-        for verdict, label in (("agent_worse", "agent judged worse"), ("unclear", "judged unclear")):
-            row = overall.filter(pl.col("verdict") == verdict).row(0, named=True)
-            rows.append(
-                {
-                    "measure": label,
-                    "kind": "agent",
-                    "estimate": row["estimate"],
-                    "lower": row["lower"],
-                    "upper": row["upper"],
-                    "basis": f"{row['reviewed']} reviewed outputs, weighted",
-                }
-            )
-        return pl.DataFrame(rows, schema=schema)
-
-    def reviewer_table(self) -> pl.DataFrame:
-        """Kappa, its interval and raw agreement beside it, and the disagreement rate (the noise floor)."""
-        row = self.reviewers.to_dict() if self.reviewers else {}
-        return pl.DataFrame(
-            [
-                {"measure": k, "value": row.get(k)}
-                for k in (
-                    "method",
-                    "raters",
-                    "items",
-                    "kappa",
-                    "lower",
-                    "upper",
-                    "observed_agreement",
-                    "multi_reviewed",
-                    "disagreement_rate",
-                    "disagreement_lower",
-                    "disagreement_upper",
-                )
-            ]
-        ).with_columns(pl.col("value").cast(pl.String))
 
 
 def gate(ws: Workspace, *, as_of: str | dt.date | None = None) -> ShadowGate:

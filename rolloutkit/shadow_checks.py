@@ -150,7 +150,10 @@ def failure_checks(findings: pl.DataFrame) -> list[Check]:
 def decide(checks: list[Check], weeks: int, max_weeks: int) -> tuple[Decision, tuple[str, ...]]:
     failed = [c.reason for c in checks if c.status == "fail"]
     waiting = [c.reason for c in checks if c.status == "insufficient"]
-    passed = [c.reason for c in checks if c.status == "pass"]
+    # the agent-worse rate is the headline evidence of a pass, so it leads
+    passed = [
+        c.reason for c in sorted(checks, key=lambda c: c.name != "agent_worse_rate") if c.status == "pass"
+    ]
     if failed:
         return "not_ready", tuple(failed + waiting + passed)
     if not waiting:

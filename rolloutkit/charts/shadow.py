@@ -84,9 +84,9 @@ def shadow_segment_agreement(segments: pl.DataFrame) -> alt.TopLevelMixin:
     base = alt.Chart(data)
     y = alt.Y("segment:N", sort=order, title=None)
     tooltip = ["segment:N", alt.Tooltip("agreement:Q", format=".1%"), "agreed:Q", "interactions:Q"]
-    bars = base.mark_bar(color=COLOURS["human"]).encode(
-        x=alt.X("agreement:Q", axis=_PCT, title="agent action = human action"), y=y, tooltip=tooltip
-    )
+    # dots, not bars: segments differ by a few points near the top of the scale, which bars from 0 would hide
+    x = alt.X("agreement:Q", axis=_PCT, title="agent action = human action", scale=alt.Scale(zero=False))
+    bars = base.mark_point(filled=True, size=70, color=COLOURS["agent"]).encode(x=x, y=y, tooltip=tooltip)
     whiskers = base.mark_rule(color=COLOURS["agent"], strokeWidth=2).encode(
         x="agreement_lower:Q", x2="agreement_upper:Q", y=y
     )
@@ -196,7 +196,7 @@ def shadow_agent_worse(verdicts: pl.DataFrame, limit: float) -> alt.TopLevelMixi
         ),
         f"Agent worse in {overall['estimate']:.1%} of outputs (upper bound {overall['upper']:.1%}, "
         f"{verdict} the {limit:.1%} limit)",
-        f"unweighted, oversampling would suggest {overall['unweighted_estimate']:.1%}; "
+        f"ignoring the oversampling (unweighted) it would read {overall['unweighted_estimate']:.1%}; "
         "the gate uses the weighted upper bound",
     )
 
