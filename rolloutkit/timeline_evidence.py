@@ -152,10 +152,10 @@ def _what_would_fit(charter: Charter, share: float, checks: list[Evidence], a: A
         if fits(share, volume):
             break
         volume *= 2
-    parts = [f"a share of {bigger:.0%}" if bigger else None,
+    parts = [f"a stage share of {bigger:.0%}" if bigger else None,
              f"about {round_up(volume):,} interactions a day" if fits(share, volume) else None]
     found = [p for p in parts if p]
-    return ("; ".join(found) + " would fit it") if found else "no share or traffic fits it"
+    return (" or ".join(found) + " would fit it") if found else "no share or traffic fits it"
 
 
 def round_up(volume: int) -> int:

@@ -91,8 +91,8 @@ def test_a_stage_past_the_maximum_hold_warns_with_a_share_that_fits() -> None:
     first = plan.phases[2]
     assert first.name == "canary 1%" and first.days > 14
     warning = next(w for w in plan.warnings if w.startswith("canary 1%"))
-    assert "past the 14-day maximum hold" in warning and "a share of" in warning
-    share = float(warning.split("a share of ")[1].split("%")[0]) / 100
+    assert "past the 14-day maximum hold" in warning and "a stage share of" in warning
+    share = float(warning.split("a stage share of ")[1].split("%")[0]) / 100
     fitted = timeline.plan_from_charter(charter(), start=START, daily_interactions=1000, first_share=share)
     assert fitted.phases[2].days <= 14
     assert not plan.within_typical_range and "above the typical 6–12" in plan.warnings[-1]

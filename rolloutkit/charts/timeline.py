@@ -43,22 +43,23 @@ def timeline_gantt(plan: Plan, *, today: dt.date | None = None, progress: Progre
     band = pl.DataFrame({"from": [plan.start + dt.timedelta(weeks=low)], "to": [plan.start + dt.timedelta(weeks=high)],
                          "label": [f"typical {low}–{high} weeks"]})
     band_layer = alt.Chart(band).mark_rect(color=COLOURS["pass"], opacity=0.08).encode(x="from:T", x2="to:T")
-    band_text = alt.Chart(band).mark_text(align="left", dx=3, dy=-4, baseline="bottom", color=COLOURS["pass"],
-                                          fontSize=10).encode(x="from:T", y=alt.value(0), text="label:N")
+    height = 28 * len(order)
+    band_text = alt.Chart(band).mark_text(align="right", dx=-3, dy=-3, baseline="bottom", color=COLOURS["pass"],
+                                          fontSize=10).encode(x="to:T", y=alt.value(height), text="label:N")
     hundred = pl.DataFrame({"day": [plan.hundred_percent], "label": [f"100% {plan.hundred_percent:%b %d}"]})
     target = alt.Chart(hundred).mark_rule(color=COLOURS["threshold"], strokeWidth=1.5).encode(x="day:T")
     layers = [band_layer, band_text, bars, text, target]
     if progress is not None:
         actual = progress.table.filter(pl.col("actual_start").is_not_null()).with_columns(
             label=pl.col("phase"), actual_end=pl.col("actual_end").fill_null(progress.as_of + dt.timedelta(days=1)))
-        layers.append(alt.Chart(actual).mark_bar(height=5, color="#222").encode(
+        layers.append(alt.Chart(actual).mark_bar(height=4, yOffset=11, color="#222").encode(
             x="actual_start:T", x2="actual_end:T", y=y,
             tooltip=[alt.Tooltip("phase:N"), alt.Tooltip("actual_start:T", format="%Y-%m-%d"),
                      alt.Tooltip("slip_days:Q", title="slip (days)"), alt.Tooltip("status:N")]))
     if today is not None:
         layers.append(today_rule(today))
-    chart = alt.layer(*layers).properties(width=WIDTH, height=28 * len(order))
-    subtitle = "Bars: planned phases (end = the day the next starts); dark lines: actual; shaded: the typical band"
+    chart = alt.layer(*layers).properties(width=WIDTH, height=height)
+    subtitle = "Bars: planned phases (end = the day the next starts); dark lines below: actual; shaded: typical band"
     title = f"100% planned on {plan.hundred_percent:%Y-%m-%d}: {plan.total_weeks} weeks, {plan.range_text}"
     if progress is not None and not progress.reached_100:
         title += f"; projected {progress.projected_100:%Y-%m-%d} ({progress.slip_text})"
