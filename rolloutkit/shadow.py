@@ -205,8 +205,15 @@ def _shadow(ws: Workspace, day: dt.date) -> pl.LazyFrame:
 
 
 def _agreement(shadow: pl.LazyFrame, by: str, confidence: float) -> pl.DataFrame:
+    return _agreement_intervals(_agreement_counts(shadow, by).collect(), by, confidence)
+
+
+def _agreement_counts(shadow: pl.LazyFrame, by: str) -> pl.LazyFrame:
     same = (pl.col("agent_action") == pl.col("human_action")).cast(pl.Int64)
-    counts = shadow.group_by(by).agg(interactions=pl.len(), agreed=same.sum()).sort(by).collect()
+    return shadow.group_by(by).agg(interactions=pl.len(), agreed=same.sum()).sort(by)
+
+
+def _agreement_intervals(counts: pl.DataFrame, by: str, confidence: float) -> pl.DataFrame:
     if by == "week":
         total = counts.select(
             pl.lit(ALL_WEEKS).alias("week"), pl.col("interactions").sum(), pl.col("agreed").sum()
@@ -305,9 +312,14 @@ def _evidence(ws: Workspace, day: dt.date) -> _Evidence:
     charter, policy = ws.charter, ws.charter.shadow
     confidence = charter.canary.confidence
     shadow = _shadow(ws, day)
-    span = (
-        shadow.select(pl.col("day").min().alias("first"), pl.col("day").max().alias("last")).collect().row(0)
+    span_frame, weekly, segments = pl.collect_all(
+        [
+            shadow.select(pl.col("day").min().alias("first"), pl.col("day").max().alias("last")),
+            _agreement_counts(shadow, "week"),
+            _agreement_counts(shadow, "segment"),
+        ]
     )
+    span = span_frame.row(0)
     weeks_in_shadow = ((span[1] - span[0]).days + 1) // 7 if span[0] else 0
     notes: list[str] = []
     review = None
@@ -360,8 +372,10 @@ def _evidence(ws: Workspace, day: dt.date) -> _Evidence:
         reasons,
         tuple(checks),
         verdicts,
-        _agreement(shadow, "week", confidence),
+        _agreement_intervals(weekly, "week", confidence),
         kappa,
         confidence,
     )
-    return _Evidence(result, review, _agreement(shadow, "segment", confidence), findings, tuple(notes))
+    return _Evidence(
+        result, review, _agreement_intervals(segments, "segment", confidence), findings, tuple(notes)
+    )

@@ -74,11 +74,12 @@ def reviews_per_week(items: pl.DataFrame, span: tuple, quota: int) -> Check:
         if n < quota
     ]
     if short:
-        why = f"fewer than {quota} reviewed interactions in {len(short)} of {complete} complete weeks"
+        why = f"fewer than {quota} reviewed interactions in {len(short)} of {weeks_text(complete)} complete"
         return Check(
             "reviews_per_week", "insufficient", fewest, None, None, quota, f"{why} ({'; '.join(short)})"
         )
-    why = f"at least {quota} reviewed interactions in each of {complete} complete weeks (fewest {fewest})"
+    each = "the 1 complete week" if complete == 1 else f"each of the {complete} complete weeks"
+    why = f"at least {quota} reviewed interactions in {each} (fewest {fewest})"
     return Check("reviews_per_week", "pass", fewest, None, None, quota, why)
 
 
