@@ -102,6 +102,13 @@ class VersionComparison:
         return self.regressed > self.fixed and bool(self.mcnemar.reject)
 
     @property
+    def p_text(self) -> str:
+        """The McNemar p-value in words ("no task changed outcome" when there is none)."""
+        if self.mcnemar.error:
+            return "no task changed outcome"
+        return f"exact McNemar p = {self.mcnemar.p_value:.2g}"
+
+    @property
     def table(self) -> list[list[int]]:
         """The paired 2×2 table: rows candidate pass/fail, columns baseline pass/fail."""
         return [[self.both_passed, self.fixed], [self.regressed, self.both_failed]]
@@ -119,8 +126,7 @@ class VersionComparison:
         d = self.difference
         return (f"{self.candidate} vs {self.baseline} on {self.paired_tasks} shared tasks: {self.regressed} regressed, "
                 f"{self.fixed} fixed; pass rate difference {d.estimate:+.1%} "
-                f"({self.confidence:.0%} CI {d.lower:+.1%} to {d.upper:+.1%}); "
-                f"exact McNemar p = {self.mcnemar.p_value:.3g}")
+                f"({self.confidence:.0%} CI {d.lower:+.1%} to {d.upper:+.1%}); {self.p_text}")
 
 
 def _evals(ws: Workspace, as_of: dt.date | str | None) -> tuple[pl.LazyFrame, dt.date]:
@@ -335,7 +341,7 @@ def headline(ws: Workspace, *, as_of: dt.date | str | None = None) -> Headline:
                         None, details)
     details["comparison"] = comparison.to_dict()
     versus = (f"against {comparison.baseline} it regressed {comparison.regressed} and fixed {comparison.fixed} "
-              f"of {comparison.paired_tasks} shared tasks (McNemar p = {comparison.mcnemar.p_value:.2g})")
+              f"of {comparison.paired_tasks} shared tasks ({comparison.p_text})")
     if comparison.significant_regression:
         status, decision = "bad", "block"
     elif gaps or comparison.regressed:

@@ -78,14 +78,13 @@ def evalset_comparison(comparison: VersionComparison | None) -> alt.TopLevelMixi
         y=alt.Y("category:N", sort=list(comparison.by_category["category"]), title=None), color=colour,
         tooltip=["category:N", "change:N", "tasks:Q", alt.Tooltip("paired:Q", title="tasks both ran")])
     zero = threshold_rule(0, "", axis="x", colour="#333")
-    d, p = comparison.difference, comparison.mcnemar.p_value
+    d = comparison.difference
     verdict = "a significant regression" if comparison.significant_regression else "no significant regression"
-    p_text = "no task changed outcome" if p != p else f"exact McNemar p = {p:.3g}"
     return titled((bars + zero).properties(width=WIDTH, height=150),
                   f"{comparison.candidate} vs {comparison.baseline}: {comparison.regressed} regressed, "
                   f"{comparison.fixed} fixed — {verdict}",
                   f"{comparison.paired_tasks} tasks run by both; pass rate {d.estimate:+.1%} "
-                  f"({d.lower:+.1%} to {d.upper:+.1%}, paired Newcombe); {p_text}")
+                  f"({d.lower:+.1%} to {d.upper:+.1%}, paired Newcombe); {comparison.p_text}")
 
 
 def evalset_growth(growth: pl.DataFrame) -> alt.TopLevelMixin:
