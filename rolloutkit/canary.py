@@ -97,6 +97,17 @@ class Readiness:
             "stage_change": self.stage_change, "final_stage": self.final_stage,
         }
 
+    @property
+    def title(self) -> str:
+        """A short banner title: "Expand 40% → 80%", "Hold at 15%", "Roll back from 40%", "Stay at 100%"."""
+        if self.decision == "rollback":
+            return f"Roll back from {_pct(self.stage)}"
+        if self.decision == "expand":
+            return f"Expand {_pct(self.stage)} → {_pct(self.next_stage or 1)}"
+        if self.final_stage:
+            return "Stay at 100% under supervision"
+        return f"Hold at {_pct(self.stage)}" + (" (overdue)" if self.overdue else "")
+
     def sentence(self) -> str:
         """The decision in one plain sentence (the memo headline)."""
         at = _pct(self.stage)
@@ -128,7 +139,8 @@ class Readiness:
                                           "lower": pl.Float64, "upper": pl.Float64, "threshold": pl.Float64,
                                           "sentence": pl.String, "on_fail": pl.String,
                                           "days_needed": pl.Int64}).select(
-            "name", "status", "estimate", "lower", "upper", "threshold", "days_needed", "sentence")
+            "name", "status", pl.col("estimate", "lower", "upper", "threshold").round_sig_figs(3), "days_needed",
+            "sentence")
 
     def describe(self) -> str:
         lines = [f"{self.agent} as of {self.as_of}: {self.decision.upper()}", self.sentence(), ""]

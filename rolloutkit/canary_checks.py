@@ -236,7 +236,7 @@ def trigger_check(view: StageView, index: int, trigger: RollbackTrigger) -> Chec
     fired = value > trigger.above if trigger.above is not None else value < (trigger.below or 0.0)
     shown = f"{value:.4g}" if trigger.metric in ("guardrail_breaches", "cost_per_task") else f"{value:.2%}"
     verdict = "fired" if fired else "not fired"
-    return Check(name, "fail" if fired else "pass", value, value, value, threshold,
+    return Check(name, "fail" if fired else "pass", value, None, None, threshold,
                  f"Trigger {trigger.label}: {verdict} (observed {shown}).", "rollback")
 
 

@@ -57,7 +57,8 @@ def canary_decision_history(history: pl.DataFrame, incidents: pl.DataFrame | Non
     points = base.mark_point(filled=True, size=90, opacity=1).encode(
         y=stage_axis, color=alt.Color("decision:N", scale=scale, title="decision that day"),
         shape=alt.Shape("decision:N", scale=alt.Scale(domain=_DECISIONS, range=["triangle-up", "circle",
-                                                                                 "triangle-down"]), legend=None),
+                                                                                 "triangle-down"]),
+                        title="decision that day"),
         tooltip=[alt.Tooltip("day:T", format="%Y-%m-%d"), alt.Tooltip("stage:Q", format=".0%"),
                  "days_at_stage:Q", "decision:N", "driver:N", "reason:N"])
     changes = (alt.Chart(history.filter(pl.col("stage_change").is_not_null()))
@@ -145,7 +146,7 @@ def canary_guardrails(breaches: pl.DataFrame) -> alt.TopLevelMixin:
     days = breaches.filter(pl.col("breaches") > 0)["day"].n_unique()
     title = ("No guardrail breach during the canary" if total == 0
              else f"{total} guardrail breach{'es' if total != 1 else ''} on {days} day{'s' if days != 1 else ''}")
-    bars = alt.Chart(breaches).mark_bar().encode(
+    bars = alt.Chart(breaches).mark_bar(size=8).encode(
         x=_DAY, y=alt.Y("sum(breaches):Q", title="agent breaches", axis=alt.Axis(tickMinStep=1)),
         color=alt.Color("kind:N", title=None, legend=alt.Legend(orient="bottom")),
         tooltip=[alt.Tooltip("day:T", format="%Y-%m-%d"), "kind:N", "breaches:Q",
