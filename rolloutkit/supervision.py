@@ -314,8 +314,10 @@ def agentops_scale(workspaces: Sequence[Workspace], *, as_of: dt.date | str | No
     due = live > max_agents or tasks > max_monthly_tasks
     counted = f"{live} production agent{'s' if live != 1 else ''} and {tasks:,} agent tasks over the last 30 days"
     if due:
-        sentence = (f"{counted}: above {max_agents} agents or {max_monthly_tasks:,} monthly tasks, dedicated "
-                    "AgentOps ownership (monitoring traces, eval sets, incident response) is due.")
+        over = [f"more than {max_agents} agents"] if live > max_agents else []
+        over += [f"more than {max_monthly_tasks:,} monthly tasks"] if tasks > max_monthly_tasks else []
+        sentence = (f"{counted}: with {' and '.join(over)}, dedicated AgentOps ownership (monitoring traces, "
+                    "eval sets, incident response) is due.")
     else:
         sentence = (f"{counted}: within {max_agents} agents and {max_monthly_tasks:,} monthly tasks, the owning "
                     "teams can run monitoring, eval sets and incident response themselves.")
