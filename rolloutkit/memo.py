@@ -54,7 +54,7 @@ def _headline(module: str, page: str, title: str, ws: Workspace, day: dt.date) -
         phase = importlib.import_module(f"rolloutkit.{module}")
         return phase.headline(ws, as_of=day)
     except MissingTableError as exc:
-        return Headline(page, title, "missing", f"Not available: {exc}")
+        return Headline(page, title, "missing", f"Not started: this workspace has no `{exc.table}` table yet.")
     except RolloutkitError as exc:
         return Headline(page, title, "error", f"Could not be computed: {exc}")
     except Exception as exc:  # noqa: BLE001 — a bug in one phase must not blank the memo; its own page fails loudly
@@ -82,12 +82,22 @@ def charter_artifacts(charter: Charter) -> pl.DataFrame:
 
 
 def freshness(ws: Workspace, *, as_of: dt.date | str | None = None) -> pl.DataFrame:
-    """Every contract table: present or missing, rows, first and last day, and days behind `as_of`."""
+    """Every contract table: its state, rows, first and last day, and days behind `as_of`.
+
+    Only the traffic streams can be stale: `canary` always, `shadow` until the canary starts (then it has
+    `ended`). The other tables are event logs, whose last event may be old without anything being wrong.
+    """
     day = ws.resolve_as_of(as_of)
-    return ws.inventory().with_columns(
+    inventory = ws.inventory()
+    canary_start = inventory.filter(pl.col("table") == "canary")["first_day"].item()
+    shadow_ended = (pl.col("table") == "shadow") & pl.lit(canary_start is not None) & (
+        pl.col("last_day") < pl.lit(canary_start, dtype=pl.Date))
+    return inventory.with_columns(
         days_behind=(pl.lit(day) - pl.col("last_day")).dt.total_days(),
     ).with_columns(
         state=pl.when(~pl.col("present")).then(pl.lit("missing"))
+        .when(shadow_ended).then(pl.lit("ended (canary began)"))
+        .when(~pl.col("table").is_in(["shadow", "canary"])).then(pl.lit("event log"))
         .when(pl.col("days_behind") <= 1).then(pl.lit("fresh"))
         .otherwise(pl.lit("stale")),
     ).select("table", "state", "rows", "first_day", "last_day", "days_behind", "file")

@@ -55,8 +55,9 @@ def setup() -> None:
 def table_html(frame: pl.DataFrame, *, max_rows: int = 40) -> str:
     """A polars frame as a plain readable table: no dtypes, no quotes, numbers rounded, nulls as a dash."""
     shown = frame.head(max_rows)
-    head = "".join(f"<th>{html.escape(name.replace('_', ' '))}</th>" for name in shown.columns)
     numeric = [dtype.is_numeric() for dtype in shown.dtypes]
+    head = "".join(f"<th style='text-align:{'right' if num else 'left'}'>{html.escape(name.replace('_', ' '))}</th>"
+                   for name, num in zip(shown.columns, numeric, strict=True))
     body = "".join(
         "<tr>" + "".join(f"<td style='text-align:{'right' if num else 'left'}'>{_cell(value)}</td>"
                          for value, num in zip(row, numeric, strict=True)) + "</tr>"
@@ -158,7 +159,7 @@ def pages_block(runs: list, *, titles: dict[str, str]) -> str:
     failed_summary = [r for r in runs if r.notebook == "summary" and r.status != "ok"]
     extra = (f"<p>{pill('bad', 'failed')} The summary page itself failed: {html.escape(failed_summary[0].error or '')}"
              f" (<a href='summary.html'>see it</a>)</p>") if failed_summary else ""
-    return (f"<div class='rk-pages'>{extra}<table><tr><th>Page</th><th>Status</th><th>Error</th></tr>"
+    return (f"<div class='rk-pages'>{extra}<table class='rk-table'><tr><th>Page</th><th>Status</th><th>Error</th></tr>"
             f"{''.join(rows)}</table></div>")
 
 

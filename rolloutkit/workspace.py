@@ -16,6 +16,10 @@ from rolloutkit.tables import CONTRACTS, TABLE_NAMES, find_table, read_table
 class MissingTableError(RolloutkitError):
     """The workspace has no file for a table; notebooks show the table as missing instead of failing."""
 
+    def __init__(self, message: str, *, table: str) -> None:
+        super().__init__(message)
+        self.table = table
+
 
 @dataclass
 class Workspace:
@@ -37,7 +41,7 @@ class Workspace:
             raise KeyError(f"unknown table {name!r}; tables are {', '.join(TABLE_NAMES)}")
         if name not in self.files:
             raise MissingTableError(f"{self.path.name}: no `{name}` table (looked for {name}.parquet, "
-                                    f"{name}.csv, {name}.ndjson or a folder {name}/)")
+                                    f"{name}.csv, {name}.ndjson or a folder {name}/)", table=name)
         if name not in self._cache:
             self._cache[name] = read_table(self.files[name], CONTRACTS[name],
                                            failure_modes=self.charter.failure_mode_names,
