@@ -58,9 +58,12 @@ def table_html(frame: pl.DataFrame, *, max_rows: int = 40) -> str:
     numeric = [dtype.is_numeric() for dtype in shown.dtypes]
     head = "".join(f"<th style='text-align:{'right' if num else 'left'}'>{html.escape(name.replace('_', ' '))}</th>"
                    for name, num in zip(shown.columns, numeric, strict=True))
+    # Dates and short labels stay on one line; only free-text columns wrap.
+    styles = [f"text-align:{'right' if num else 'left'}" + (";white-space:nowrap" if dtype.is_temporal() else "")
+              for num, dtype in zip(numeric, shown.dtypes, strict=True)]
     body = "".join(
-        "<tr>" + "".join(f"<td style='text-align:{'right' if num else 'left'}'>{_cell(value)}</td>"
-                         for value, num in zip(row, numeric, strict=True)) + "</tr>"
+        "<tr>" + "".join(f"<td style='{style}'>{_cell(value)}</td>"
+                         for value, style in zip(row, styles, strict=True)) + "</tr>"
         for row in shown.iter_rows()
     )
     more = (f"<tr><td colspan='{len(shown.columns)}' style='color:#666'>… {frame.height - max_rows} more rows"
