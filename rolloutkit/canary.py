@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import polars as pl
@@ -75,7 +75,6 @@ class Readiness:
     share_needed: float | None = None
     stage_change: str = "start"
     final_stage: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def status(self) -> str:

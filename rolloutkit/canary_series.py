@@ -64,11 +64,12 @@ def success_gap(source: Workspace | CanaryCounts, *, as_of: dt.date | str | None
     """Per day: the stage's cumulative agent − human success difference with its sequence bounds and −margin.
 
     Columns: day, stage, epoch, agent_rate, human_rate, estimate, lower, upper, threshold. Days at 100% (no human
-    arm) have null bounds.
+    arm) are left out: the few human rows there are a drill's minutes at 0%, not a comparison.
     """
     counts = _counts(source, as_of)
     charter = counts.charter
-    agent = _per_epoch_day(counts, "agent").select("epoch", "stage", "day", "cum_n", "cum_successes")
+    agent = (_per_epoch_day(counts, "agent").filter(pl.col("stage") < 1)
+             .select("epoch", "stage", "day", "cum_n", "cum_successes"))
     human = _per_epoch_day(counts, "human").select("epoch", "day", pl.col("cum_n").alias("h_n"),
                                                    pl.col("cum_successes").alias("h_successes"))
     both = agent.join(human, on=["epoch", "day"], how="left").with_columns(pl.col("h_n", "h_successes").fill_null(0))

@@ -38,6 +38,8 @@ def _history_title(history: pl.DataFrame) -> str:
         return f"Ready to expand from {_pct(last['stage'])} as of {last['day']:%b %d}"
     if last["stage"] == 0:
         return f"The agent is at 0% as of {last['day']:%b %d}"
+    if last["stage"] >= 1:
+        return f"At 100% as of {last['day']:%b %d}: the rollout is complete and supervision applies"
     return f"Holding at {_pct(last['stage'])}: {last['driver']} not yet passed"
 
 
@@ -93,10 +95,13 @@ def canary_failure_bounds(bounds: pl.DataFrame) -> alt.TopLevelMixin:
         title = f"Not yet shown below the limit at this stage: {', '.join(open_)}"
     else:
         title = "Every failure mode's upper bound is below its limit at this stage"
-    frame = bounds.with_columns(pl.col("stage").map_elements(_pct, return_dtype=pl.String).alias("stage_label"))
+    # the first days' bands are very wide: draw them up to 3x the limit (tooltips keep the true bound)
+    frame = bounds.with_columns(pl.col("stage").map_elements(_pct, return_dtype=pl.String).alias("stage_label"),
+                                upper_shown=pl.min_horizontal("upper", 3 * pl.col("max_rate")))
     base = alt.Chart(frame).encode(x=_DAY, detail="epoch:N")
     y = alt.Y("estimate:Q", title="failure rate at the stage", axis=alt.Axis(format="%"))
-    band = base.mark_area(opacity=0.25, color=COLOURS["agent"]).encode(y=alt.Y("lower:Q", title=None), y2="upper:Q")
+    band = base.mark_area(opacity=0.25, color=COLOURS["agent"]).encode(y=alt.Y("lower:Q", title=None),
+                                                                        y2="upper_shown:Q")
     line = base.mark_line(color=COLOURS["agent"], point=alt.OverlayMarkDef(size=18)).encode(y=y, tooltip=[
         alt.Tooltip("day:T", format="%Y-%m-%d"), alt.Tooltip("stage_label:N", title="stage"),
         "failures:Q", "trials:Q", alt.Tooltip("estimate:Q", format=".3%"), alt.Tooltip("lower:Q", format=".3%"),
@@ -118,14 +123,19 @@ def canary_success_gap(gap: pl.DataFrame) -> alt.TopLevelMixin:
         return _empty(title)
     last = measured.row(-1, named=True)
     margin = last["threshold"]
+    at = f" at {_pct(last['stage'])}"
     if last["upper"] < margin:
-        title = f"The agent is worse than humans beyond the {-margin:.0%} margin"
+        title = f"The agent is worse than humans beyond the {-margin:.1%} margin{at}"
     elif last["lower"] > margin:
-        title = f"Non-inferior: the gap's lower bound is above −{-margin:.1%}"
+        title = f"Non-inferior{at}: the gap's lower bound is above −{-margin:.1%}"
     else:
-        title = f"Not yet shown non-inferior: the band still reaches below −{-margin:.1%}"
-    base = alt.Chart(measured).encode(x=_DAY, detail="epoch:N")
-    band = base.mark_area(opacity=0.25, color=COLOURS["agent"]).encode(y=alt.Y("lower:Q", title=None), y2="upper:Q")
+        title = f"Not yet shown non-inferior{at}: the band still reaches below −{-margin:.1%}"
+    # the first days' bands are very wide: draw them within ±5 margins (tooltips keep the true bounds)
+    shown = measured.with_columns(lower_shown=pl.max_horizontal("lower", 5 * pl.col("threshold")),
+                                  upper_shown=pl.min_horizontal("upper", -5 * pl.col("threshold")))
+    base = alt.Chart(shown).encode(x=_DAY, detail="epoch:N")
+    band = base.mark_area(opacity=0.25, color=COLOURS["agent"]).encode(y=alt.Y("lower_shown:Q", title=None),
+                                                                        y2="upper_shown:Q")
     line = base.mark_line(color=COLOURS["agent"], point=alt.OverlayMarkDef(size=18)).encode(
         y=alt.Y("estimate:Q", title="agent − human success", axis=alt.Axis(format="+%")),
         tooltip=[alt.Tooltip("day:T", format="%Y-%m-%d"), alt.Tooltip("stage:Q", format=".0%"),
