@@ -32,6 +32,18 @@ from rolloutkit.synth.scenarios import DEFAULT_STAGES, SCENARIOS
 #: at 09:00 after these holds.
 DAYS, HOLDS = 56, (10, 10, 12, 12, 12)
 
+#: A probe, not an API: the tables typed as `ws.table()` types them but without the contract checks, so the
+#: peak memory of readiness itself can be told apart from the validation's.
+UNVALIDATED = """
+import polars as pl
+from rolloutkit import tables
+for name in ("canary", "flags"):
+    contract, raw = tables.CONTRACTS[name], tables.scan(ws.files[name])
+    schema = raw.collect_schema()
+    ws._cache[name] = raw.with_columns(tables._cast(c, schema[c.name]) for c in contract.columns
+                                       if c.name in schema).with_columns(day=pl.col("ts").dt.date())
+day = ws.table("canary").select(pl.col("day").max()).collect().item()
+"""
 #: stage: (untimed setup, timed code). "after validation" times only what readiness adds to `ws.table()`.
 STAGES = {
     "validate": ("", "ws.table('canary'); ws.table('flags')"),
@@ -39,6 +51,7 @@ STAGES = {
     "readiness": ("", "canary.readiness(ws)"),
     "after validation": ("ws.table('canary'); ws.table('flags'); day = ws.resolve_as_of(None)",
                          "canary.readiness(ws, as_of=day)"),
+    "unvalidated": (UNVALIDATED, "canary.readiness(ws, as_of=day)"),
 }
 CHILD = """
 import json, resource, sys, time
@@ -99,7 +112,8 @@ def main() -> None:
                   f"{best['decision'] or '-'}")
         print("(validate = ws.table() contract checks only; aggregate = validate + the daily-count query; "
               "readiness = everything, including resolving as_of; after validation = readiness minus validation "
-              "and as_of; peak RSS is the whole process)")
+              "and as_of; unvalidated = readiness on the typed tables without contract checks; peak RSS is the "
+              "whole process)")
 
 
 if __name__ == "__main__":
