@@ -13,6 +13,11 @@ force from `flags`, runs every check on the stage's counts (`canary_checks`) and
 At the final stage (100%) there is no next stage: the decision is rollback or hold, `next_stage` is null and the
 reasons say the rollout is complete and supervision applies. At 0% (before the canary or after a rollback) the
 decision is hold with `next_stage` the first stage of the ladder. A stage held past `max_hold_days` is `overdue`.
+
+Conventions: `days_at_stage` counts calendar days in the charter's time zone, the stage's first (partial) day
+included; a rollback drill does not restart a stage, a real rollback does (see `canary_data`). Checks look at
+the current stage only: charter triggers over their trailing window within the stage, guardrails and stability
+over its last `min_hold_days` days (so a breach holds until that many clean days have passed).
 """
 
 from __future__ import annotations
