@@ -183,8 +183,8 @@ def read_table(
         raise DataError(path.name, f"is missing required column(s) {', '.join(missing)} "
                         f"(it has: {', '.join(schema.names()) or 'no columns'})")
     present = [c for c in contract.columns if c.name in schema]
+    _validate(path.name, raw, schema, present, contract, failure_modes)
     typed = raw.with_columns(_cast(c, schema[c.name]) for c in present)
-    _validate(path.name, raw, typed, present, contract, failure_modes)
     if contract.time_column:
         local = pl.col(contract.time_column).dt.convert_time_zone(timezone)
         typed = typed.with_columns(day=local.dt.date())
@@ -218,38 +218,64 @@ def _cast(column: Column, dtype: pl.DataType) -> pl.Expr:
     return col.cast(_DTYPES[column.kind], strict=False)
 
 
-def _rules(columns: list[Column], contract: TableContract,
-           failure_modes: tuple[str, ...] | None) -> list[tuple[str, str, pl.Expr]]:
-    """(column, rule in words, expression true on offending rows) for every rule of the contract.
+@dataclass(frozen=True)
+class _Rule:
+    column: str
+    text: str
+    #: True on offending rows; written on the raw columns, so one scan of the file answers every rule.
+    offending: pl.Expr
+    #: How many rows break it, as an aggregate; None means `offending.sum()`.
+    count: pl.Expr | None = None
 
-    Expressions refer to typed columns, and to the raw text as `<name>__raw` to spot values that did not parse.
-    """
+
+def _rules(columns: list[Column], schema: pl.Schema, contract: TableContract,
+           failure_modes: tuple[str, ...] | None) -> list[_Rule]:
+    """Every rule of the contract for the columns present, as expressions over the raw (untyped) columns."""
     rules = []
     for c in columns:
-        typed, raw = pl.col(c.name), pl.col(f"{c.name}__raw")
-        blank = raw.is_null() | (raw.cast(pl.String).str.strip_chars() == "")
-        rules.append((c.name, f"cannot be read as {_kind_words(c.kind)}", typed.is_null() & ~blank))
+        raw, typed = pl.col(c.name), _cast(c, schema[c.name])
+        if _needs_parsing(c, schema[c.name]):
+            blank = raw.is_null() | (raw.cast(pl.String).str.strip_chars() == "")
+            rules.append(_Rule(c.name, f"cannot be read as {_kind_words(c.kind)}", typed.is_null() & ~blank))
         if not c.nullable:
-            rules.append((c.name, "has empty values (it is required)", typed.is_null()))
+            rules.append(_Rule(c.name, "has empty values (it is required)", typed.is_null()))
         if c.allowed:
-            rules.append((c.name, f"has values outside {{{', '.join(c.allowed)}}}", ~typed.is_in(c.allowed)))
+            rules.append(_Rule(c.name, f"has values outside {{{', '.join(c.allowed)}}}", ~typed.is_in(c.allowed)))
         if c.failure_mode and failure_modes is not None:
             modes = ", ".join(failure_modes)
-            rules.append((c.name, f"has values that are not failure modes of the charter ({modes})",
-                          ~typed.is_in(list(failure_modes))))
+            rules.append(_Rule(c.name, f"has values that are not failure modes of the charter ({modes})",
+                               ~typed.is_in(list(failure_modes))))
         if c.low is not None:
-            op = ">" if c.low_open else ">="
             below = typed <= c.low if c.low_open else typed < c.low
-            rule = f"must be in [{c.low:g}, {c.high:g}]" if c.high is not None else f"must be {op} {c.low:g}"
-            if c.low_open and c.high is not None:
-                rule = f"must be in ({c.low:g}, {c.high:g}]"
-            rules.append((c.name, rule, below | (typed > c.high if c.high is not None else pl.lit(False))))
+            above = typed > c.high if c.high is not None else pl.lit(False)
+            if c.high is None:
+                text = f"must be {'>' if c.low_open else '>='} {c.low:g}"
+            else:
+                text = f"must be in {'(' if c.low_open else '['}{c.low:g}, {c.high:g}]"
+            rules.append(_Rule(c.name, text, below | above))
         if c.unique:
-            rules.append((c.name, "must be unique; duplicated values", typed.is_duplicated() & typed.is_not_null()))
-    if contract.key and all(k in [c.name for c in columns] for k in contract.key):
-        key = pl.struct(contract.key)
-        rules.append((", ".join(contract.key), "must identify a row; duplicated combinations", key.is_duplicated()))
+            # Counting distinct 64-bit hashes is several times cheaper than marking duplicates on millions of ids;
+            # the duplicated rows are only looked up when the count says there are some (which also weeds out
+            # the rare hash collision).
+            present = typed.drop_nulls()
+            rules.append(_Rule(c.name, "must be unique; duplicated values", typed.is_duplicated() & typed.is_not_null(),
+                               count=present.len() - present.hash().n_unique()))
+    if contract.key and all(k in schema for k in contract.key):
+        key = pl.struct([_cast(contract.column(k), schema[k]) for k in contract.key])
+        rules.append(_Rule(", ".join(contract.key), "must identify a row; duplicated combinations",
+                           key.is_duplicated(), count=pl.len() - key.n_unique()))
     return rules
+
+
+def _needs_parsing(column: Column, dtype: pl.DataType) -> bool:
+    """Whether values can fail to convert: text that must become numbers, flags or timestamps."""
+    if column.kind == "str":
+        return False
+    if column.kind == "datetime":
+        return not isinstance(dtype, pl.Datetime | pl.Date)
+    if column.kind == "bool":
+        return dtype != pl.Boolean
+    return not dtype.is_numeric()
 
 
 def _kind_words(kind: Kind) -> str:
@@ -257,34 +283,32 @@ def _kind_words(kind: Kind) -> str:
             "datetime": "a timestamp (ISO 8601, e.g. 2026-11-02T14:05:00Z)"}[kind]
 
 
-def _validate(file: str, raw: pl.LazyFrame, typed: pl.LazyFrame, columns: list[Column],
-              contract: TableContract, failure_modes: tuple[str, ...] | None) -> None:
-    both = pl.concat([typed, raw.select(pl.col(c.name).alias(f"{c.name}__raw") for c in columns)],
-                     how="horizontal")
-    rules = _rules(columns, contract, failure_modes)
+def _validate(file: str, raw: pl.LazyFrame, schema: pl.Schema, columns: list[Column], contract: TableContract,
+              failure_modes: tuple[str, ...] | None) -> None:
+    rules = _rules(columns, schema, contract, failure_modes)
+    counts = [(r.count if r.count is not None else r.offending.fill_null(False).sum()).alias(str(i))
+              for i, r in enumerate(rules)]
     try:
-        counts = both.select(
-            pl.len().alias("__rows"),
-            *[expr.fill_null(False).sum().alias(str(i)) for i, (_, _, expr) in enumerate(rules)],
-        ).collect()
+        found = raw.select(counts).collect().row(0)
     except pl.exceptions.PolarsError as exc:
         raise DataError(file, f"cannot be read: {exc}") from None
-    for i, (column, rule, expr) in enumerate(rules):
-        if counts[str(i)][0]:
-            _raise(file, both, column, rule, expr, columns, total=counts[str(i)][0])
+    for rule, count in zip(rules, found, strict=True):
+        if count:
+            _raise(file, raw, rule)
 
 
-def _raise(file: str, both: pl.LazyFrame, column: str, rule: str, expr: pl.Expr, columns: list[Column],
-           total: int) -> None:
-    shown = column.split(", ")
-    raw_names = {c.name for c in columns}
-    value_cols = [f"{c}__raw" if c in raw_names else c for c in shown]
-    offending = (both.with_row_index(_ROW, offset=1).filter(expr.fill_null(False))
-                 .select(_ROW, *value_cols).head(5).collect())
-    rows = offending[_ROW].to_list()
+def _raise(file: str, raw: pl.LazyFrame, rule: _Rule) -> None:
+    """Raise the rule's DataError with the offending rows, unless an exact look finds none."""
+    shown = rule.column.split(", ")
+    offending = raw.with_row_index(_ROW, offset=1).filter(rule.offending.fill_null(False))
+    total = offending.select(pl.len()).collect().item()
+    if not total:
+        return
+    sample = offending.select(_ROW, *shown).head(5).collect()
+    rows = sample[_ROW].to_list()
     if len(shown) == 1:
-        examples = list(dict.fromkeys(offending[value_cols[0]].to_list()))
+        examples = list(dict.fromkeys(sample[shown[0]].to_list()))
     else:
-        examples = [tuple(r) for r in offending.select(value_cols).iter_rows()]
-    raise DataError(file, f"{rule} — {total} row{'s' if total != 1 else ''}", column=column, rows=rows,
+        examples = [tuple(r) for r in sample.select(shown).iter_rows()]
+    raise DataError(file, f"{rule.text} — {total} row{'s' if total != 1 else ''}", column=rule.column, rows=rows,
                     examples=examples, total_rows=total)
