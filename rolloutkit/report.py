@@ -124,16 +124,25 @@ def run(
 
 
 def _execute_all(jobs_list: list[Job], *, jobs: int, kernel_dir: Path) -> list[NotebookRun]:
-    _install_kernel(kernel_dir)
     runs: list[NotebookRun] = []
     progress = _Progress(len(jobs_list))
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(execute_notebook, job) for job in jobs_list]
-        for future in as_completed(futures):
-            done = future.result()
-            runs.append(done)
-            progress.step(done)
-    progress.close()
+    # The staging kernelspec is deleted after the run: restore JUPYTER_PATH so a caller that runs reports
+    # repeatedly (tests, a notebook) does not keep collecting dead entries.
+    saved = os.environ.get("JUPYTER_PATH")
+    _install_kernel(kernel_dir)
+    try:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(execute_notebook, job) for job in jobs_list]
+            for future in as_completed(futures):
+                done = future.result()
+                runs.append(done)
+                progress.step(done)
+    finally:
+        progress.close()
+        if saved is None:
+            os.environ.pop("JUPYTER_PATH", None)
+        else:
+            os.environ["JUPYTER_PATH"] = saved
     order = {(j.agent, j.notebook): i for i, j in enumerate(jobs_list)}
     return sorted(runs, key=lambda r: order[(r.agent, r.notebook)])
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -42,8 +43,10 @@ def notebooks(tmp_path) -> Path:
 def test_failed_notebook_is_marked_and_earlier_week_untouched(tmp_path, make_workspace, notebooks):
     ws = make_workspace({"canary.csv": CANARY})
     out = tmp_path / "reports"
+    jupyter_path = os.environ.get("JUPYTER_PATH")
     first = report.run([ws], as_of="2026-11-06", out=out, notebooks=("summary",), notebooks_dir=notebooks)
     assert first.ok
+    assert os.environ.get("JUPYTER_PATH") == jupyter_path, "the staging kernelspec must not outlive the run"
     week45 = out / "support-refunds" / "2026-W45"
     before = folder_digest(week45)
     assert {"index.html", "summary.html", "summary.ipynb", "summary.json"} <= set(before)
