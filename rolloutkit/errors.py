@@ -45,3 +45,11 @@ class DataError(RolloutkitError):
             more = f" and {hidden} more" if hidden else ""
             text += f" (rows {shown}{more})"
         return text
+
+
+class MissingTableError(RolloutkitError):
+    """The workspace has no file for a table; pages show the table as missing instead of failing."""
+
+    def __init__(self, message: str, *, table: str) -> None:
+        super().__init__(message)
+        self.table = table

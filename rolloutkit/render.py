@@ -11,16 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import html
 from pathlib import Path
-from typing import TYPE_CHECKING
-
 import altair as alt
 import polars as pl
 import vl_convert as vlc
 from IPython.display import HTML
 
-if TYPE_CHECKING:
-    from rolloutkit.memo import Headline
-    from rolloutkit.workspace import Workspace
+from rolloutkit.page import Headline, Missing
+from rolloutkit.workspace import Workspace
 
 STATUS_COLOURS = {
     "good": "#1b7f3b", "warn": "#b26a00", "bad": "#b3261e", "info": "#3d5a80", "missing": "#6b6b6b",
@@ -94,9 +91,10 @@ def svg(chart: alt.TopLevelMixin) -> str:
     return vlc.vegalite_to_svg(chart.to_dict())
 
 
-def banner(status: str, title: str, text: str) -> HTML:
+def banner(headline: Headline) -> HTML:
     """A coloured decision box: the first thing a stakeholder reads on a page."""
-    colour = STATUS_COLOURS.get(status, STATUS_COLOURS["info"])
+    colour = STATUS_COLOURS.get(headline.status, STATUS_COLOURS["info"])
+    title, text = headline.heading or headline.title, headline.sentence
     return HTML(
         f'<div style="border-left:6px solid {colour};background:{colour}14;padding:10px 14px;margin:8px 0;'
         f'border-radius:4px;font-family:system-ui,sans-serif">'
@@ -111,9 +109,9 @@ def bullet_list(lines: list[str]) -> HTML:
     return HTML(f"<ul style='font-family:system-ui,sans-serif'>{items}</ul>")
 
 
-def note(text: str) -> HTML:
+def note(text: str | Missing) -> HTML:
     """A muted one-line note, e.g. for a table that is missing."""
-    return HTML(f"<p style='color:#555;font-style:italic'>{html.escape(text)}</p>")
+    return HTML(f"<p style='color:#555;font-style:italic'>{html.escape(str(text))}</p>")
 
 
 # --- report pages -------------------------------------------------------------------------------------------------

@@ -9,16 +9,8 @@ from pathlib import Path
 import polars as pl
 
 from rolloutkit.charter import Charter, load_charter
-from rolloutkit.errors import RolloutkitError
+from rolloutkit.errors import MissingTableError, RolloutkitError
 from rolloutkit.tables import CONTRACTS, TABLE_NAMES, find_table, read_table
-
-
-class MissingTableError(RolloutkitError):
-    """The workspace has no file for a table; notebooks show the table as missing instead of failing."""
-
-    def __init__(self, message: str, *, table: str) -> None:
-        super().__init__(message)
-        self.table = table
 
 
 @dataclass

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
 import altair as alt
 import polars as pl
+
+from rolloutkit.page import Missing
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 WIDTH = 640
 HEIGHT = 240
@@ -37,3 +46,24 @@ def titled(chart: alt.TopLevelMixin, title: str, subtitle: str | None = None) ->
         params["subtitle"] = subtitle
     return chart.properties(title=alt.TitleParams(**params)).configure_view(stroke=None).configure_axis(
         labelFontSize=11, titleFontSize=12)
+
+
+def no_data(title: str, why: str) -> alt.TopLevelMixin:
+    """A titled placeholder chart for an empty frame: says why there is nothing to draw."""
+    frame = pl.DataFrame({"text": [why]})
+    chart = alt.Chart(frame).mark_text(fontSize=13, color=COLOURS["muted"]).encode(text="text:N")
+    return titled(chart.properties(width=WIDTH, height=60), title)
+
+
+def passes_missing(build: Callable[P, R]) -> Callable[P, R | Missing]:
+    """Let a chart builder take a page's `Missing` parts: the first `Missing` argument is returned as is (it
+    shows as a note), so a notebook cell never needs a conditional."""
+
+    @functools.wraps(build)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | Missing:
+        for value in (*args, *kwargs.values()):
+            if isinstance(value, Missing):
+                return value
+        return build(*args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,75 @@
+"""One place for how numbers, weeks and rows are written: in sentences, on pages and in JSON."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import polars as pl
+
+
+def pct(share: float | None, *, digits: int | None = None) -> str:
+    """A share as a percentage a person reads: 0.05 → "5%", 0.0123 → "1.2%", 0.000698 → "0.07%".
+
+    Small rates keep two significant digits so a 0.07% failure rate is not written as 0%; `digits` fixes the
+    number of decimals instead (e.g. 1 for a table column).
+
+    >>> pct(0.4), pct(0.0123), pct(0.0000698), pct(0.4, digits=1)
+    ('40%', '1.2%', '0.007%', '40.0%')
+    """
+    if share is None or (isinstance(share, float) and not math.isfinite(share)):
+        return "—"
+    value = 100 * share
+    if digits is not None:
+        return f"{value:.{digits}f}%"
+    if value == 0 or abs(value) >= 10:
+        return f"{value:.3g}%" if abs(value) < 100 else f"{value:.0f}%"
+    return f"{value:.2g}%"
+
+
+def stage(share: float) -> str:
+    """A ladder share as written on the ladder: 0.05 → "5%", 0.4 → "40%", 1.0 → "100%".
+
+    >>> stage(0.05), stage(1.0), stage(0.025)
+    ('5%', '100%', '2.5%')
+    """
+    return f"{100 * share:g}%"
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """ "1 week", "3 weeks", "0 reviews".
+
+    >>> plural(1, "week"), plural(3, "week"), plural(2, "day", "days")
+    ('1 week', '3 weeks', '2 days')
+    """
+    return f"{n:,} {word if n == 1 else (words or word + 's')}"
+
+
+def iso_week(day: dt.date) -> str:
+    """The ISO week of a day, e.g. 2026-W45 (ISO year: 2027-01-01 is in 2026-W53).
+
+    >>> iso_week(dt.date(2027, 1, 1))
+    '2026-W53'
+    """
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def iso_week_expr(day: pl.Expr) -> pl.Expr:
+    """`iso_week` as a polars expression over a date column."""
+    return day.dt.strftime("%G-W%V")
+
+
+def number(value: Any) -> Any:
+    """A JSON-safe number: NaN and infinities become None, floats keep 6 decimals, other values pass."""
+    if isinstance(value, float):
+        return round(value, 6) if math.isfinite(value) else None
+    return value
+
+
+def json_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    """A frame's rows for JSON: dates as ISO strings, floats rounded, NaN as null."""
+    temporal = [c for c, t in frame.schema.items() if t.is_temporal()]
+    frame = frame.with_columns(pl.col(c).cast(pl.String) for c in temporal)
+    return [{k: number(v) for k, v in row.items()} for row in frame.iter_rows(named=True)]
