@@ -1,64 +1,71 @@
 """The weekly memo: one headline per rollout phase, collected for the summary page and `summary.json`.
 
-Each phase module exposes `headline(ws, *, as_of) -> Headline`. A phase whose table is missing or whose data is
-bad yields a headline saying so, so one broken phase never hides the others.
+`PHASES` is the registry of phase modules in reading order; each declares its page `SLUG` and `TITLE` and
+`page(ws, *, as_of)`, whose page object carries the phase's `headline`. A phase whose table is missing says "Not
+started" on its own; one whose data is bad, or whose code fails, yields an error headline here, so one broken phase
+never hides the others.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass
+from types import ModuleType
 
 import polars as pl
 
+from rolloutkit import canary, evalset, shadow, supervision, timeline
 from rolloutkit.charter import Charter
 from rolloutkit.errors import RolloutkitError
-from rolloutkit.workspace import MissingTableError, Workspace
+from rolloutkit.page import Headline
+from rolloutkit.workspace import Workspace
 
-Status = Literal["good", "warn", "bad", "info", "missing", "error"]
-
-#: (module, notebook page, title) in reading order.
-PHASES = (
-    ("shadow", "shadow_comparison", "Shadow comparison"),
-    ("canary", "canary_readiness", "Canary readiness"),
-    ("timeline", "timeline_planning", "Timeline"),
-    ("evalset", "eval_set", "Eval set"),
-    ("supervision", "supervision", "Supervision"),
-)
-NOTEBOOKS = ("summary",) + tuple(page for _, page, _ in PHASES)
+#: The phase modules, in the memo's reading order.
+PHASES = (shadow, canary, timeline, evalset, supervision)
+#: Every page of a week: the memo (the week's index.html) first, then one per phase.
+NOTEBOOKS = ("summary",) + tuple(phase.SLUG for phase in PHASES)
+#: Page slug → title, for links and the week index.
+TITLES = {phase.SLUG: phase.TITLE for phase in PHASES}
 
 
-@dataclass(frozen=True)
-class Headline:
-    page: str
-    title: str
-    status: Status
-    sentence: str
-    decision: str | None = None
-    details: dict[str, Any] = field(default_factory=dict)
+@dataclass(frozen=True, kw_only=True)
+class MemoPage:
+    """Everything the summary page shows, computed once for a workspace and day."""
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    workspace: Workspace
+    as_of: dt.date
+    headlines: list[Headline]
+    charter_artifacts: pl.DataFrame
+    freshness: pl.DataFrame
+    interactions_per_day: pl.DataFrame
+
+    @property
+    def titles(self) -> dict[str, str]:
+        return dict(TITLES)
+
+
+def page(ws: Workspace, *, as_of: dt.date | str | None = None) -> MemoPage:
+    """The week's memo as of `as_of` (None = the last day with data)."""
+    day = ws.resolve_as_of(as_of)
+    return MemoPage(workspace=ws, as_of=day, headlines=headlines(ws, as_of=day),
+                    charter_artifacts=charter_artifacts(ws.charter), freshness=freshness(ws, as_of=day),
+                    interactions_per_day=interactions_per_day(ws, as_of=day))
 
 
 def headlines(ws: Workspace, *, as_of: dt.date | str | None = None) -> list[Headline]:
     """Every phase's headline for the week ending `as_of`."""
     day = ws.resolve_as_of(as_of)
-    return [_headline(module, page, title, ws, day) for module, page, title in PHASES]
+    return [_headline(phase, ws, day) for phase in PHASES]
 
 
-def _headline(module: str, page: str, title: str, ws: Workspace, day: dt.date) -> Headline:
+def _headline(phase: ModuleType, ws: Workspace, day: dt.date) -> Headline:
     try:
-        phase = importlib.import_module(f"rolloutkit.{module}")
-        return phase.headline(ws, as_of=day)
-    except MissingTableError as exc:
-        return Headline(page, title, "missing", f"Not started: this workspace has no `{exc.table}` table yet.")
+        return phase.page(ws, as_of=day).headline
     except RolloutkitError as exc:
-        return Headline(page, title, "error", f"Could not be computed: {exc}")
+        return Headline(page=phase.SLUG, title=phase.TITLE, status="error", sentence=f"Could not be computed: {exc}")
     except Exception as exc:  # noqa: BLE001 — a bug in one phase must not blank the memo; its own page fails loudly
-        return Headline(page, title, "error", f"Could not be computed ({type(exc).__name__}: {exc})")
+        return Headline(page=phase.SLUG, title=phase.TITLE, status="error",
+                        sentence=f"Could not be computed ({type(exc).__name__}: {exc})")
 
 
 def charter_artifacts(charter: Charter) -> pl.DataFrame:

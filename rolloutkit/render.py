@@ -11,13 +11,15 @@ from __future__ import annotations
 import datetime as dt
 import html
 from pathlib import Path
+
 import altair as alt
 import polars as pl
 import vl_convert as vlc
 from IPython.display import HTML
 
+from rolloutkit.memo import MemoPage
 from rolloutkit.page import Headline, Missing
-from rolloutkit.workspace import Workspace
+from rolloutkit.text import iso_week
 
 STATUS_COLOURS = {
     "good": "#1b7f3b", "warn": "#b26a00", "bad": "#b3261e", "info": "#3d5a80", "missing": "#6b6b6b",
@@ -178,11 +180,11 @@ def failure_page(agent: str, week: str, block: str) -> str:
             f"rendered; the pages below show what did.</p>{block}</body></html>")
 
 
-def memo_title(ws: Workspace, day: dt.date) -> HTML:
+def memo_title(memo: MemoPage) -> HTML:
     """The memo's heading: agent, ISO week and the day it runs to."""
-    year, week, _ = day.isocalendar()
+    ws, day = memo.workspace, memo.as_of
     owner = f" · owner {html.escape(ws.charter.owner)}" if ws.charter.owner else ""
-    return HTML(f"<h1 style='margin-bottom:0'>{html.escape(ws.agent)} — week {year}-W{week:02d}</h1>"
+    return HTML(f"<h1 style='margin-bottom:0'>{html.escape(ws.agent)} — week {iso_week(day)}</h1>"
                 f"<p style='color:#555;margin-top:4px'>Rollout memo as of {day.isoformat()} · risk tier "
                 f"{ws.charter.risk_tier}{owner}</p>")
 

@@ -21,9 +21,10 @@ from pathlib import Path
 
 from rolloutkit import paths
 from rolloutkit.errors import RolloutkitError
-from rolloutkit.memo import NOTEBOOKS, PHASES, headlines
+from rolloutkit.memo import NOTEBOOKS, TITLES, headlines
 from rolloutkit.portfolio import write_portfolio
 from rolloutkit.render import PAGES_END, PAGES_START, export_html, failure_page, pages_block
+from rolloutkit.text import iso_week
 from rolloutkit.workspace import Workspace, find_workspaces, load_workspace
 
 KERNEL_NAME = "rolloutkit"
@@ -68,11 +69,6 @@ class RunResult:
         lines += [f"FAILED workspace {name}: {error}" for name, error in self.failed_workspaces.items()]
         lines.append(f"portfolio: {self.out / 'index.html'}")
         return "\n".join(lines)
-
-
-def iso_week(day: dt.date) -> str:
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
 
 
 def run(
@@ -220,7 +216,7 @@ def _finish_week(ws: Workspace, day: dt.date, week_dir: Path, runs: list[Noteboo
         "notebooks": {r.notebook: {**asdict(r), "html": f"{r.notebook}.html"} for r in runs},
     }
     (week_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
-    block = pages_block(runs, titles={page: title for _, page, title in PHASES})
+    block = pages_block(runs, titles=TITLES)
     summary_html = week_dir / "summary.html"
     if summary_html.exists() and PAGES_START in (text := summary_html.read_text(encoding="utf-8")):
         before, rest = text.split(PAGES_START, 1)

@@ -63,5 +63,5 @@ def test_a_phase_without_its_table_says_not_started():
 def test_every_phase_has_a_headline_on_every_demo_agent():
     for folder in sorted(p for p in paths.DEMO_DIR.iterdir() if p.is_dir()):
         headlines = memo.headlines(load_workspace(folder))
-        assert [h.page for h in headlines] == [page for _, page, _ in memo.PHASES]
+        assert [h.page for h in headlines] == list(memo.TITLES)
         assert all(h.status != "error" for h in headlines), [(h.page, h.sentence) for h in headlines]
