@@ -1,7 +1,7 @@
 """The weekly run: execute every notebook with papermill per workspace, export self-contained HTML, write the
 week's index and `summary.json`, then the portfolio index.
 
-Layout (DESIGN.md): reports/index.html, reports/<agent>/<YYYY-Www>/{index.html, <nb>.html, <nb>.ipynb,
+Layout (docs/reports.md): reports/index.html, reports/<agent>/<YYYY-Www>/{index.html, <nb>.html, <nb>.ipynb,
 summary.json}. Everything is built in a staging folder beside the output and moved into place only when complete:
 a week's folder is swapped whole, other weeks are never touched, and an interrupted run leaves no half-written page.
 """

@@ -1,4 +1,4 @@
-"""Pure maths on counts → frozen results (see DESIGN.md, "Statistics"). No polars, no I/O."""
+"""Pure maths on counts → frozen results (see docs/statistics.md). No polars, no I/O."""
 
 from rolloutkit.stats.control import binomial_control_limits, srm_test, trend_test
 from rolloutkit.stats.kappa import cohen_kappa, fleiss_kappa
