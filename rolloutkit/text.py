@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 from typing import Any
 
@@ -73,3 +74,21 @@ def json_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
     temporal = [c for c, t in frame.schema.items() if t.is_temporal()]
     frame = frame.with_columns(pl.col(c).cast(pl.String) for c in temporal)
     return [{k: number(v) for k, v in row.items()} for row in frame.iter_rows(named=True)]
+
+
+def reference(value: str | None, *, prefix: str = "ref") -> str | None:
+    """A short, stable, non-reversible reference for an id that may carry customer data (an interaction id, a
+    ticket number): pages and JSON show this instead of the id, and the same id always gets the same reference,
+    so a reader can still tell items apart and look one up with `rolloutkit` on the workspace.
+
+    >>> reference("INV-2026-000123") == reference("INV-2026-000123"), reference("INV-2026-000123")[:4]
+    (True, 'ref-')
+    """
+    if value is None:
+        return None
+    return f"{prefix}-{hashlib.blake2b(str(value).encode(), digest_size=4).hexdigest()}"
+
+
+def reference_expr(column: pl.Expr, *, prefix: str = "ref") -> pl.Expr:
+    """`reference` as a polars expression over a string column."""
+    return column.map_elements(lambda v: reference(v, prefix=prefix), return_dtype=pl.String)
