@@ -1,4 +1,5 @@
-"""The shadow gate's checks, each with its reason in plain words, and the decision they lead to.
+"""The shadow gate: its checks, each with one plain sentence, the decision they lead to, and `gate(ws)`, which
+gathers the evidence they are computed from.
 
 Statuses follow the canary readiness checks: `pass`, `fail` (the agent is clearly not good enough: not_ready)
 and `insufficient` (not enough evidence yet: continue_shadow, until the charter's max_weeks runs out).
@@ -7,88 +8,143 @@ and `insufficient` (not enough evidence yet: continue_shadow, until the charter'
 from __future__ import annotations
 
 import datetime as dt
-import math
-from dataclasses import dataclass
-from typing import Any, Literal
 
 import polars as pl
 
-from rolloutkit.shadow_reviews import ALL_WEEKS
+from rolloutkit.checks import Check
+from rolloutkit.shadow._counts import agreement_counts, agreement_intervals, complete_weeks, shadow_rows, shadow_span
+from rolloutkit.shadow._results import ALL_WEEKS, Decision, Evidence, ShadowGate
+from rolloutkit.shadow._reviews import (
+    ITEMS_SCHEMA,
+    REVIEWS_SCHEMA,
+    finding_shares,
+    review_items,
+    reviewer_agreement,
+    verdict_shares,
+)
+from rolloutkit.text import plural
+from rolloutkit.workspace import Workspace
 
-Decision = Literal["ready_for_canary", "continue_shadow", "not_ready"]
-CheckStatus = Literal["pass", "fail", "insufficient"]
+
+def gate(ws: Workspace, *, as_of: str | dt.date | None = None) -> ShadowGate:
+    """The shadow gate as of a day (default: the last day with data). Raises MissingTableError without a
+    shadow table; without reviews it decides on time alone (never ready)."""
+    return evidence(ws, ws.resolve_as_of(as_of)).gate
 
 
-@dataclass(frozen=True)
-class Check:
-    name: str
-    status: CheckStatus
-    estimate: float | None
-    lower: float | None
-    upper: float | None
-    threshold: float | None
-    reason: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "status": self.status,
-            "estimate": num(self.estimate),
-            "lower": num(self.lower),
-            "upper": num(self.upper),
-            "threshold": num(self.threshold),
-        }
+def evidence(ws: Workspace, day: dt.date) -> Evidence:
+    """Everything the gate is decided from as of `day`, counted in one pass over the shadow table."""
+    charter, policy = ws.charter, ws.charter.shadow
+    confidence = charter.canary.confidence
+    shadow = shadow_rows(ws, day)
+    span_frame, weekly, segments = pl.collect_all(
+        [shadow_span(shadow), agreement_counts(shadow, "week"), agreement_counts(shadow, "segment")]
+    )
+    first, last = span_frame.row(0)
+    weeks_in_shadow = complete_weeks(first, last)
+    notes: list[str] = []
+    review = None
+    if ws.has("reviews"):
+        review = review_items(ws.table("reviews"), shadow.select("interaction_id", "day", "segment"), as_of=day)
+        if review.imputed:
+            notes.append(
+                f"{review.imputed} reviewed interactions have no inclusion_prob; each is counted with "
+                "probability 1 (weight 1), i.e. as if that review sample had been a census."
+            )
+        if review.orphans:
+            notes.append(
+                f"{review.orphans} reviewed interactions are not in the shadow table; they are counted in "
+                "the week they were reviewed."
+            )
+    else:
+        notes.append("No reviews table: verdicts, failure modes and reviewer agreement cannot be computed yet.")
+    items = review.items if review else pl.DataFrame(schema=ITEMS_SCHEMA)
+    verdicts = verdict_shares(items, confidence=confidence)
+    findings = finding_shares(items, charter, confidence=confidence)
+    kappa = reviewer_agreement(
+        review.reviews if review else pl.DataFrame(schema=REVIEWS_SCHEMA), confidence=confidence
+    )
+    checks = [
+        min_weeks(weeks_in_shadow, policy.min_weeks),
+        reviews_per_week(items, (first, last), policy.reviews_per_week),
+        agent_worse(verdicts, policy.max_agent_worse_rate, confidence),
+        *failure_checks(findings),
+    ]
+    decision, reasons = decide(checks, weeks_in_shadow, policy.max_weeks)
+    result = ShadowGate(
+        agent=charter.agent,
+        as_of=day,
+        weeks_in_shadow=weeks_in_shadow,
+        decision=decision,
+        reasons=reasons,
+        checks=tuple(checks),
+        verdicts=verdicts,
+        agreement=agreement_intervals(weekly, "week", confidence),
+        kappa=kappa,
+        confidence=confidence,
+    )
+    return Evidence(
+        gate=result,
+        review=review,
+        segments=agreement_intervals(segments, "segment", confidence),
+        findings=findings,
+        notes=tuple(notes),
+    )
 
 
 def min_weeks(weeks: int, minimum: int) -> Check:
     ok = weeks >= minimum
     return Check(
-        "min_weeks",
-        "pass" if ok else "insufficient",
-        weeks,
-        None,
-        None,
-        minimum,
-        f"{weeks_text(weeks)} of shadow data, {'at least' if ok else 'fewer than'} the charter's minimum of "
-        f"{weeks_text(minimum)}",
+        name="min_weeks",
+        status="pass" if ok else "insufficient",
+        estimate=weeks,
+        threshold=minimum,
+        sentence=f"{plural(weeks, 'week')} of shadow data, {'at least' if ok else 'fewer than'} the charter's "
+        f"minimum of {plural(minimum, 'week')}",
     )
 
 
-def reviews_per_week(items: pl.DataFrame, span: tuple, quota: int) -> Check:
+def reviews_per_week(items: pl.DataFrame, span: tuple[dt.date | None, dt.date | None], quota: int) -> Check:
     """Each complete shadow week (7 days from the first shadow day, as `weeks_in_shadow` counts them, so a
     shadow that starts mid-week is not held to a quota for a partial ISO week) needs `quota` reviewed
     interactions. The week in progress is not held to it yet."""
-    complete = ((span[1] - span[0]).days + 1) // 7 if span[0] else 0
+    first, last = span
+    complete = complete_weeks(first, last)
     if complete == 0:
-        why = (
-            "no complete week of shadow yet to count reviews in" if span[0] else "no shadow interactions yet"
-        )
-        return Check("reviews_per_week", "insufficient", 0, None, None, quota, why)
-    week_index = (pl.col("day") - pl.lit(span[0])).dt.total_days() // 7
+        why = "no complete week of shadow yet to count reviews in" if first else "no shadow interactions yet"
+        return Check(name="reviews_per_week", status="insufficient", estimate=0, threshold=quota, sentence=why)
+    week_index = (pl.col("day") - pl.lit(first)).dt.total_days() // 7
     counts = dict(items.group_by(week_index.alias("index")).agg(n=pl.len()).iter_rows())
     per_week = [counts.get(i, 0) for i in range(complete)]
     fewest = min(per_week)
     short = [
-        f"week {i + 1} from {(span[0] + dt.timedelta(weeks=i)).isoformat()}: {n}"
+        f"week {i + 1} from {(first + dt.timedelta(weeks=i)).isoformat()}: {n}"
         for i, n in enumerate(per_week)
         if n < quota
     ]
     if short:
-        why = f"fewer than {quota} reviewed interactions in {len(short)} of {weeks_text(complete)} complete"
+        why = f"fewer than {quota} reviewed interactions in {len(short)} of {plural(complete, 'week')} complete"
         return Check(
-            "reviews_per_week", "insufficient", fewest, None, None, quota, f"{why} ({'; '.join(short)})"
+            name="reviews_per_week",
+            status="insufficient",
+            estimate=fewest,
+            threshold=quota,
+            sentence=f"{why} ({'; '.join(short)})",
         )
     each = "the 1 complete week" if complete == 1 else f"each of the {complete} complete weeks"
-    why = f"at least {quota} reviewed interactions in {each} (fewest {fewest})"
-    return Check("reviews_per_week", "pass", fewest, None, None, quota, why)
+    return Check(
+        name="reviews_per_week",
+        status="pass",
+        estimate=fewest,
+        threshold=quota,
+        sentence=f"at least {quota} reviewed interactions in {each} (fewest {fewest})",
+    )
 
 
 def agent_worse(verdicts: pl.DataFrame, limit: float, confidence: float) -> Check:
-    row = verdicts.filter((pl.col("week") == ALL_WEEKS) & (pl.col("verdict") == "agent_worse")).row(
-        0, named=True
-    )
+    row = verdicts.filter((pl.col("week") == ALL_WEEKS) & (pl.col("verdict") == "agent_worse")).row(0, named=True)
     if row["reviewed"] == 0:
-        return Check("agent_worse_rate", "insufficient", None, None, None, limit, "no shadow reviews yet")
+        return Check(name="agent_worse_rate", status="insufficient", threshold=limit, sentence="no shadow reviews yet")
     shown = (
         f"agent worse than the human in {row['estimate']:.1%} of outputs (weighted, {row['reviewed']} "
         f"reviewed; {confidence:.0%} interval {row['lower']:.1%}–{row['upper']:.1%}) against a limit of "
@@ -100,33 +156,46 @@ def agent_worse(verdicts: pl.DataFrame, limit: float, confidence: float) -> Chec
         status, why = "fail", f"{shown}: clearly above the limit"
     else:
         status, why = "insufficient", f"{shown}: the upper bound is above the limit, more reviews needed"
-    return Check("agent_worse_rate", status, row["estimate"], row["lower"], row["upper"], limit, why)
+    return Check(
+        name="agent_worse_rate",
+        status=status,
+        estimate=row["estimate"],
+        lower=row["lower"],
+        upper=row["upper"],
+        threshold=limit,
+        sentence=why,
+    )
 
 
 def failure_checks(findings: pl.DataFrame) -> list[Check]:
     checks = []
     for row in findings.iter_rows(named=True):
         mode, limit = row["failure_mode"], row["max_rate"]
-        interval = (row["estimate"], row["lower"], row["upper"])
+        interval = {"estimate": row["estimate"], "lower": row["lower"], "upper": row["upper"]}
         if row["zero_tolerance"]:
             found = row["found"]
+            why = (
+                f"{mode} (zero tolerance) found in {plural(found, 'reviewed interaction')}"
+                if found
+                else f"{mode} (zero tolerance) not found in {row['reviewed']} reviewed interactions"
+            )
             checks.append(
                 Check(
-                    f"zero_tolerance:{mode}",
-                    "fail" if found else "pass",
-                    *interval,
-                    0.0,
-                    f"{mode} (zero tolerance) found in {found} reviewed interaction"
-                    f"{'s' if found != 1 else ''}"
-                    if found
-                    else f"{mode} (zero tolerance) not found in {row['reviewed']} reviewed interactions",
+                    name=f"zero_tolerance:{mode}",
+                    status="fail" if found else "pass",
+                    **interval,
+                    threshold=0.0,
+                    sentence=why,
                 )
             )
             continue
         if row["reviewed"] == 0:
             checks.append(
                 Check(
-                    f"failure_rate:{mode}", "insufficient", None, None, None, limit, f"{mode}: no reviews yet"
+                    name=f"failure_rate:{mode}",
+                    status="insufficient",
+                    threshold=limit,
+                    sentence=f"{mode}: no reviews yet",
                 )
             )
             continue
@@ -144,16 +213,16 @@ def failure_checks(findings: pl.DataFrame) -> list[Check]:
             )
         else:
             status, why = "pass", f"{text}: within the limit"
-        checks.append(Check(f"failure_rate:{mode}", status, *interval, limit, why))
+        checks.append(Check(name=f"failure_rate:{mode}", status=status, **interval, threshold=limit, sentence=why))
     return checks
 
 
 def decide(checks: list[Check], weeks: int, max_weeks: int) -> tuple[Decision, tuple[str, ...]]:
-    failed = [c.reason for c in checks if c.status == "fail"]
-    waiting = [c.reason for c in checks if c.status == "insufficient"]
+    failed = [c.sentence for c in checks if c.status == "fail"]
+    waiting = [c.sentence for c in checks if c.status == "insufficient"]
     # the agent-worse rate is the headline evidence of a pass, so it leads
     passed = [
-        c.reason for c in sorted(checks, key=lambda c: c.name != "agent_worse_rate") if c.status == "pass"
+        c.sentence for c in sorted(checks, key=lambda c: c.name != "agent_worse_rate") if c.status == "pass"
     ]
     if failed:
         return "not_ready", tuple(failed + waiting + passed)
@@ -161,27 +230,8 @@ def decide(checks: list[Check], weeks: int, max_weeks: int) -> tuple[Decision, t
         return "ready_for_canary", tuple(passed)
     if weeks >= max_weeks:
         timeout = (
-            f"{weeks_text(weeks)} in shadow reaches the charter's maximum of {weeks_text(max_weeks)} without "
-            "meeting every check; fix the agent or the review process rather than extending shadow"
+            f"{plural(weeks, 'week')} in shadow reaches the charter's maximum of {plural(max_weeks, 'week')} "
+            "without meeting every check; fix the agent or the review process rather than extending shadow"
         )
         return "not_ready", (timeout, *waiting, *passed)
     return "continue_shadow", tuple(waiting + passed)
-
-
-def weeks_text(n: int) -> str:
-    return f"{n} week" if n == 1 else f"{n} weeks"
-
-
-def num(value: float | None) -> float | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if isinstance(value, int):
-        return value
-    return round(float(value), 6)
-
-
-def rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
-    return [
-        {k: num(v) if isinstance(v, float) else v for k, v in row.items()}
-        for row in frame.iter_rows(named=True)
-    ]

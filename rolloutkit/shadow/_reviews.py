@@ -10,8 +10,6 @@ many.
 from __future__ import annotations
 
 import datetime as dt
-import math
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,10 +18,10 @@ import polars as pl
 from rolloutkit import stats
 from rolloutkit.charter import Charter
 from rolloutkit.errors import RolloutkitError
+from rolloutkit.shadow._results import ALL_WEEKS, NOT_IN_SHADOW, ReviewerAgreement, ReviewItems
 from rolloutkit.tables import VERDICTS
+from rolloutkit.text import iso_week_expr
 
-NOT_IN_SHADOW = "(not in shadow table)"
-ALL_WEEKS = "all"
 _SHARE_SCHEMA = {
     "week": pl.String,
     "verdict": pl.String,
@@ -37,53 +35,24 @@ _SHARE_SCHEMA = {
     "unweighted_lower": pl.Float64,
     "unweighted_upper": pl.Float64,
 }
-
-
-@dataclass(frozen=True)
-class ReviewItems:
-    """One row per reviewed interaction (`items`) and the reviews behind them (`reviews`)."""
-
-    items: pl.DataFrame
-    reviews: pl.DataFrame
-    #: Reviewed interactions whose inclusion probability was missing and taken as 1.
-    imputed: int
-    #: Reviews of interactions that are not in the shadow table (kept, with the review's week).
-    orphans: int
-
-
-@dataclass(frozen=True)
-class ReviewerAgreement:
-    """Agreement between reviewers on interactions reviewed by two or more people."""
-
-    method: str | None  # "cohen" (exactly two reviewers), "fleiss" (three or more), None (no such items)
-    items: int  # interactions the kappa is computed on
-    raters: int  # reviewers per interaction in that computation
-    multi_reviewed: int  # interactions with two or more reviewers
-    kappa: stats.Kappa | None
-    #: Share of multi-reviewed interactions where reviewers did not all give one verdict: the noise floor.
-    disagreement: stats.Interval
-
-    def to_dict(self) -> dict[str, Any]:
-        k = self.kappa
-        return {
-            "method": self.method,
-            "items": self.items,
-            "raters": self.raters,
-            "multi_reviewed": self.multi_reviewed,
-            "kappa": _num(k.kappa) if k else None,
-            "se": _num(k.se) if k else None,
-            "lower": _num(k.lower) if k else None,
-            "upper": _num(k.upper) if k else None,
-            "observed_agreement": _num(k.observed_agreement) if k else None,
-            "error": k.error if k else "no_data",
-            "disagreement_rate": _num(self.disagreement.estimate),
-            "disagreement_lower": _num(self.disagreement.lower),
-            "disagreement_upper": _num(self.disagreement.upper),
-        }
-
-
-def _num(value: float) -> float | None:
-    return None if value is None or math.isnan(value) else round(float(value), 6)
+#: `ReviewItems.items` and `.reviews` of a workspace without reviews.
+ITEMS_SCHEMA = {
+    "interaction_id": pl.String,
+    "day": pl.Date,
+    "week": pl.String,
+    "segment": pl.String,
+    "reviewers": pl.Int64,
+    "inclusion_prob": pl.Float64,
+    "failure_modes": pl.List(pl.String),
+    "verdict": pl.String,
+    "reviewers_agree": pl.Boolean,
+}
+REVIEWS_SCHEMA = {
+    "interaction_id": pl.String,
+    "verdict": pl.String,
+    "reviewed_at": pl.Datetime("us", "UTC"),
+    "reviewer": pl.String,
+}
 
 
 def shadow_reviews(reviews: pl.LazyFrame) -> pl.LazyFrame:
@@ -99,8 +68,6 @@ def review_items(reviews: pl.LazyFrame, shadow: pl.LazyFrame | None, *, as_of: d
     `shadow` (interaction_id, `day`, `week`, `segment`) places each interaction on the day it happened; an
     interaction not in it is kept under its review's day and the segment "(not in shadow table)".
     """
-    from rolloutkit.shadow_sampling import iso_week
-
     names = reviews.collect_schema().names()
     prob = pl.col("inclusion_prob") if "inclusion_prob" in names else pl.lit(None, pl.Float64)
     rows = (
@@ -125,7 +92,7 @@ def review_items(reviews: pl.LazyFrame, shadow: pl.LazyFrame | None, *, as_of: d
             day=pl.coalesce("day", "review_day"),
             segment=pl.col("segment").fill_null(NOT_IN_SHADOW),
         )
-        .with_columns(week=iso_week(pl.col("day")))
+        .with_columns(week=iso_week_expr(pl.col("day")))
         .drop("review_day")
     )
     per_verdict = placed.group_by("interaction_id", "verdict").agg(votes=pl.len())
@@ -157,7 +124,9 @@ def review_items(reviews: pl.LazyFrame, shadow: pl.LazyFrame | None, *, as_of: d
     items_df, reviews_df = pl.collect_all([items, placed.sort("interaction_id", "reviewed_at", "reviewer")])
     imputed = int(items_df["prob_missing"].sum())
     orphans = int((~items_df["in_shadow"]).sum())
-    return ReviewItems(items_df.drop("prob_missing", "in_shadow"), reviews_df, imputed, orphans)
+    return ReviewItems(
+        items=items_df.drop("prob_missing", "in_shadow"), reviews=reviews_df, imputed=imputed, orphans=orphans
+    )
 
 
 def verdict_shares(items: pl.DataFrame, *, confidence: float = 0.95) -> pl.DataFrame:
@@ -242,7 +211,9 @@ def reviewer_agreement(reviews: pl.DataFrame, *, confidence: float = 0.95) -> Re
     split = int((~per_item["unanimous"]).sum()) if multi else 0
     disagreement = stats.wilson_interval(split, multi, confidence=confidence)
     if multi == 0:
-        return ReviewerAgreement(None, 0, 0, 0, None, disagreement)
+        return ReviewerAgreement(
+            method=None, items=0, raters=0, multi_reviewed=0, kappa=None, disagreement=disagreement
+        )
     raters = (
         per_item.group_by("raters")
         .agg(items=pl.len())
@@ -269,7 +240,9 @@ def reviewer_agreement(reviews: pl.DataFrame, *, confidence: float = 0.95) -> Re
         table[item_index, counts["code"].to_numpy()] = counts["n"].to_numpy()
         kappa, method = stats.fleiss_kappa(table, confidence=confidence), "fleiss"
     items = chosen["interaction_id"].n_unique()
-    return ReviewerAgreement(method, items, int(raters), multi, kappa, disagreement)
+    return ReviewerAgreement(
+        method=method, items=items, raters=int(raters), multi_reviewed=multi, kappa=kappa, disagreement=disagreement
+    )
 
 
 def ambiguous_items(items: pl.DataFrame, reviews: pl.DataFrame) -> pl.DataFrame:

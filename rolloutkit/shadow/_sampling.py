@@ -18,6 +18,7 @@ import numpy as np
 import polars as pl
 
 from rolloutkit.errors import RolloutkitError
+from rolloutkit.text import iso_week_expr
 from rolloutkit.workspace import Workspace
 
 DISAGREE_FACTOR = 4.0
@@ -37,11 +38,6 @@ SAMPLE_COLUMNS = (
     "failure_mode",
 )
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
-
-
-def iso_week(day: pl.Expr) -> pl.Expr:
-    """The ISO week of a date as text, e.g. 2026-W45 (ISO year, so 2027-01-01 is 2026-W53)."""
-    return day.dt.strftime("%G-W%V")
 
 
 def week_days(week: str) -> tuple[dt.date, dt.date]:
@@ -86,7 +82,7 @@ def draw_sample(ws: Workspace, *, week: str, size: int | None = None, seed: int 
     if population.is_empty():
         weeks = (
             shadow.select(
-                iso_week(pl.col("day")).min().alias("first"), iso_week(pl.col("day")).max().alias("last")
+                iso_week_expr(pl.col("day")).min().alias("first"), iso_week_expr(pl.col("day")).max().alias("last")
             )
             .collect()
             .row(0)
