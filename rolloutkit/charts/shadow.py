@@ -1,12 +1,14 @@
-"""Charts for the shadow phase. Inputs are the aggregated frames of `rolloutkit.shadow` (never raw rows); each
-chart's title states its finding, and an empty frame gives a chart that says there is no data."""
+"""Charts for the shadow phase. Inputs are the aggregated frames of `rolloutkit.shadow.page` (never raw rows);
+each chart's title states its finding, an empty frame gives a chart that says there is no data, and a page's
+`Missing` part is returned as is (it shows as a note)."""
 
 from __future__ import annotations
 
 import altair as alt
 import polars as pl
 
-from rolloutkit.charts.base import COLOURS, HEIGHT, WIDTH, threshold_rule, titled
+from rolloutkit.charts.base import COLOURS, HEIGHT, WIDTH, no_data, passes_missing, threshold_rule, titled
+from rolloutkit.shadow import ALL_WEEKS
 
 __all__ = [
     "shadow_agent_worse",
@@ -18,7 +20,6 @@ __all__ = [
     "shadow_verdict_mix",
 ]
 
-ALL = "all"
 VERDICT_COLOURS = {
     "agent_better": "#1b7f3b",
     "equivalent": "#98c1d9",
@@ -28,24 +29,19 @@ VERDICT_COLOURS = {
 _PCT = alt.Axis(format="%")
 
 
-def _no_data(title: str, why: str) -> alt.TopLevelMixin:
-    frame = pl.DataFrame({"text": [why]})
-    chart = alt.Chart(frame).mark_text(fontSize=13, color=COLOURS["muted"]).encode(text="text:N")
-    return titled(chart.properties(width=WIDTH, height=60), title)
-
-
 def _interval(base: alt.Chart, x: str, y: str, colour: str, **extra: object) -> alt.Chart:
     return base.mark_rule(color=colour, strokeWidth=2).encode(
         x=x, y=alt.Y(f"{y}_lower:Q"), y2=f"{y}_upper:Q", **extra
     )
 
 
+@passes_missing
 def shadow_agreement_trend(weekly: pl.DataFrame) -> alt.TopLevelMixin:
     """Agent–human action agreement per ISO week with Wilson intervals, the overall rate drawn across."""
-    weeks = weekly.filter(pl.col("week") != ALL) if weekly.height else weekly
+    weeks = weekly.filter(pl.col("week") != ALL_WEEKS) if weekly.height else weekly
     if weeks.is_empty():
-        return _no_data("Agreement of agent and human actions", "no shadow interactions")
-    overall = weekly.filter(pl.col("week") == ALL).row(0, named=True)
+        return no_data("Agreement of agent and human actions", "no shadow interactions")
+    overall = weekly.filter(pl.col("week") == ALL_WEEKS).row(0, named=True)
     lowest = weeks.sort("agreement").row(0, named=True)
     data = weeks.rename({"lower": "agreement_lower", "upper": "agreement_upper"})
     base = alt.Chart(data)
@@ -73,10 +69,11 @@ def shadow_agreement_trend(weekly: pl.DataFrame) -> alt.TopLevelMixin:
     )
 
 
+@passes_missing
 def shadow_segment_agreement(segments: pl.DataFrame) -> alt.TopLevelMixin:
     """Agreement per segment, lowest first, with Wilson intervals and the overall rate."""
     if segments.is_empty():
-        return _no_data("Agreement by segment", "no shadow interactions")
+        return no_data("Agreement by segment", "no shadow interactions")
     overall = segments["agreed"].sum() / segments["interactions"].sum()
     lowest = segments.row(0, named=True)
     data = segments.rename({"lower": "agreement_lower", "upper": "agreement_upper"})
@@ -98,13 +95,14 @@ def shadow_segment_agreement(segments: pl.DataFrame) -> alt.TopLevelMixin:
     )
 
 
+@passes_missing
 def shadow_verdict_mix(verdicts: pl.DataFrame) -> alt.TopLevelMixin:
     """Weighted share of each verdict per ISO week and overall, stacked to 100%."""
     if verdicts.is_empty() or verdicts["reviewed"].max() == 0:
-        return _no_data("Review verdicts", "no shadow reviews")
+        return no_data("Review verdicts", "no shadow reviews")
     data = verdicts.filter(pl.col("reviewed") > 0)
-    worse = data.filter((pl.col("week") == ALL) & (pl.col("verdict") == "agent_worse")).row(0, named=True)
-    better = data.filter((pl.col("week") == ALL) & (pl.col("verdict") == "agent_better")).row(0, named=True)
+    worse = data.filter((pl.col("week") == ALL_WEEKS) & (pl.col("verdict") == "agent_worse")).row(0, named=True)
+    better = data.filter((pl.col("week") == ALL_WEEKS) & (pl.col("verdict") == "agent_better")).row(0, named=True)
     colour = alt.Color(
         "verdict:N",
         scale=alt.Scale(domain=list(VERDICT_COLOURS), range=list(VERDICT_COLOURS.values())),
@@ -141,11 +139,12 @@ def shadow_verdict_mix(verdicts: pl.DataFrame) -> alt.TopLevelMixin:
     )
 
 
+@passes_missing
 def shadow_agent_worse(verdicts: pl.DataFrame, limit: float) -> alt.TopLevelMixin:
     """Agent-worse share per week and overall, weighted beside unweighted, with intervals and the charter
     limit."""
     if verdicts.is_empty() or verdicts["reviewed"].max() == 0:
-        return _no_data("Agent worse than the human", "no shadow reviews")
+        return no_data("Agent worse than the human", "no shadow reviews")
     rows = verdicts.filter((pl.col("verdict") == "agent_worse") & (pl.col("reviewed") > 0))
     long = pl.concat(
         [
@@ -167,7 +166,7 @@ def shadow_agent_worse(verdicts: pl.DataFrame, limit: float) -> alt.TopLevelMixi
             ),
         ]
     )
-    overall = rows.filter(pl.col("week") == ALL).row(0, named=True)
+    overall = rows.filter(pl.col("week") == ALL_WEEKS).row(0, named=True)
     colour = alt.Color(
         "estimator:N",
         scale=alt.Scale(domain=["weighted", "unweighted"], range=[COLOURS["agent"], COLOURS["muted"]]),
@@ -201,10 +200,11 @@ def shadow_agent_worse(verdicts: pl.DataFrame, limit: float) -> alt.TopLevelMixi
     )
 
 
+@passes_missing
 def shadow_failure_modes(findings: pl.DataFrame) -> alt.TopLevelMixin:
     """Weighted rate of each charter failure mode found in review, its interval and its limit."""
     if findings.is_empty() or findings["reviewed"].max() == 0:
-        return _no_data("Failure modes found in review", "no shadow reviews")
+        return no_data("Failure modes found in review", "no shadow reviews")
     data = findings.with_columns(
         limit_label=pl.when(pl.col("zero_tolerance"))
         .then(pl.lit("zero tolerance"))
@@ -251,10 +251,11 @@ def shadow_failure_modes(findings: pl.DataFrame) -> alt.TopLevelMixin:
     )
 
 
+@passes_missing
 def shadow_noise_floor(noise: pl.DataFrame) -> alt.TopLevelMixin:
     """Human–human disagreement next to the agent's weighted agent_worse and unclear shares."""
     if noise.is_empty() or noise["estimate"].is_null().all():
-        return _no_data("Reviewers' own disagreement", "no interaction was reviewed by two or more people")
+        return no_data("Reviewers' own disagreement", "no interaction was reviewed by two or more people")
     data = noise.drop_nulls("estimate").rename({"lower": "estimate_lower", "upper": "estimate_upper"})
     base = alt.Chart(data)
     y = alt.Y("measure:N", sort=data["measure"].to_list(), title=None)
@@ -287,11 +288,12 @@ def shadow_noise_floor(noise: pl.DataFrame) -> alt.TopLevelMixin:
     )
 
 
+@passes_missing
 def shadow_cost_latency(cost: pl.DataFrame) -> alt.TopLevelMixin:
     """Median agent latency against median human handle time per week (seconds, log scale)."""
     needed = {"agent_latency_s_median", "human_handle_s_median"}
     if cost.is_empty() or not needed <= set(cost.columns):
-        return _no_data("Agent latency against human handle time", "no latency or handle-time columns")
+        return no_data("Agent latency against human handle time", "no latency or handle-time columns")
     long = pl.concat(
         [
             cost.select(
