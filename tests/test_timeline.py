@@ -16,6 +16,7 @@ import rolloutkit as rk
 from rolloutkit import stats, synth, timeline
 from rolloutkit.charter import parse_charter
 from rolloutkit.cli import main
+from rolloutkit.page import Missing
 
 START = dt.date(2026, 3, 2)
 BASE = {
@@ -154,12 +155,27 @@ def test_progress_against_plan(tmp_path: Path) -> None:
 
 def test_headline_without_flags_is_in_shadow(tmp_path: Path) -> None:
     ws = write_ws(tmp_path / "ws", [], shadow_from="2026-03-02")
-    headline = timeline.headline(ws, as_of="2026-03-20")
+    headline = timeline.page(ws, as_of="2026-03-20").headline
     assert headline.page == "timeline_planning"
     # start = the first day with data (the shadow), so shadow started 7 days "early" against the plan
     assert headline.sentence.startswith("Planned 100% on 2026-05-10 (9.9 weeks, within the typical 6–12); ")
     assert headline.details["progress"]["current_phase"] == "shadow"
     json.dumps(headline.to_dict())
+
+
+def test_page_of_a_charter_only_workspace_has_a_plan_and_says_not_started(tmp_path: Path) -> None:
+    ws = write_ws(tmp_path / "ws", [])
+    page = timeline.page(ws, as_of="2026-03-20")
+    assert page.headline.status == "missing" and page.headline.heading == "When will we be at 100%?"
+    assert page.headline.sentence.startswith(
+        "Not started: no eval run, shadow interaction or flag change on or before 2026-03-20; planned 100% on ")
+    assert page.table.columns == ["phase", "start", "end", "days", "why"] and page.table.height == 7
+    assert isinstance(page.progress_note, Missing) and isinstance(page.progress_table, Missing)
+    assert page.what_if.height == 6 * 3 * 3
+    # the Gantt still draws the plan, with no actual starts under its bars
+    chart = rk.charts.timeline_gantt(page.plan, today=page.as_of, progress=page.progress)
+    assert chart.to_dict()["title"]["text"].startswith("100% planned on")
+    json.dumps(page.headline.to_dict())
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +197,7 @@ def test_demo_plans_and_progress(demo: Path) -> None:
     first_full = refunds.table("flags").filter(pl.col("traffic_share") == 1).select(pl.col("day").min()).collect()
     assert done.reached_100 == first_full.item() and done.current_phase == "100%"
     kb = rk.load_workspace(demo / "kb-answers")
-    assert timeline.headline(kb, as_of=None).details["progress"]["current_phase"] == "shadow"
+    assert timeline.page(kb, as_of=None).headline.details["progress"]["current_phase"] == "shadow"
 
 
 def test_cli_plan_json(demo: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
 import altair as alt
 import polars as pl
 
-from rolloutkit.charts.base import COLOURS, WIDTH, threshold_rule, titled, today_rule
-from rolloutkit.timeline import TYPICAL_WEEKS
-
-if TYPE_CHECKING:
-    from rolloutkit.timeline import Plan, Progress
+from rolloutkit.charts.base import COLOURS, WIDTH, passes_missing, threshold_rule, titled, today_rule
+from rolloutkit.text import stage
+from rolloutkit.timeline import TYPICAL_WEEKS, Plan, Progress
 
 __all__ = ["timeline_evidence", "timeline_gantt", "timeline_what_if"]
 
@@ -21,6 +18,7 @@ _KIND_COLOURS = {"setup": COLOURS["muted"], "shadow": COLOURS["human"], "canary"
 _WEEKS_CAP = 26
 
 
+@passes_missing
 def timeline_gantt(plan: Plan, *, today: dt.date | None = None, progress: Progress | None = None) -> alt.Chart:
     """Planned phases as bars, the typical 6–12-week band, today, and actual starts when `progress` is given."""
     table = plan.table().with_columns(
@@ -68,6 +66,7 @@ def timeline_gantt(plan: Plan, *, today: dt.date | None = None, progress: Progre
     return titled(chart, title, subtitle)
 
 
+@passes_missing
 def timeline_evidence(plan: Plan) -> alt.Chart:
     """Days of traffic each check needs at each canary stage, against the bake minimum and the maximum hold."""
     frame = plan.evidence_table().with_columns(
@@ -97,11 +96,13 @@ def timeline_evidence(plan: Plan) -> alt.Chart:
     return titled(chart, title, "Days until each check's confidence sequence passes at the expected rates")
 
 
+@passes_missing
 def timeline_what_if(grid: pl.DataFrame, *, max_hold_days: int = 14) -> alt.Chart:
     """Total weeks to 100% per daily volume × first-stage share, one panel per risk tier, outside 6–12 marked."""
     frame = grid.with_columns(
         weeks=pl.col("total_weeks").clip(0, _WEEKS_CAP),
-        share=pl.format("{}%", (pl.col("first_share") * 100).round(1).cast(pl.String).str.replace(r"\.0$", "")),
+        share=pl.col("first_share").replace_strict({s: stage(s) for s in grid["first_share"].unique()},
+                                                   return_dtype=pl.String),
         volume=pl.col("daily_interactions"),
         text=pl.when(~pl.col("feasible")).then(pl.lit("never"))
         .when(pl.col("total_weeks") > _WEEKS_CAP).then(pl.lit(f">{_WEEKS_CAP}"))
@@ -134,7 +135,7 @@ def _what_if_finding(grid: pl.DataFrame, max_hold_days: int) -> str:
     stuck = grid.filter(pl.col("first_stage_days") > max_hold_days)
     if stuck.height:
         worst = stuck.sort("daily_interactions", "first_share", descending=[True, True]).row(0, named=True)
-        return (f"At {worst['daily_interactions']:,} interactions a day a {worst['first_share']:.0%} first stage "
+        return (f"At {worst['daily_interactions']:,} interactions a day a {stage(worst['first_share'])} first stage "
                 f"cannot gather its evidence within {max_hold_days} days")
     fastest = grid.sort("total_weeks").row(0, named=True)
     return (f"Every first stage fits within {max_hold_days} days; fastest: {fastest['total_weeks']} weeks at "

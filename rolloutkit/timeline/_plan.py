@@ -1,172 +1,26 @@
-"""Timeline planning: when will the agent be at 100%? A plan driven by sample sizes, not guesses.
-
-Phases, in order (each phase's `end` is the day the next one starts):
-
-1. **Charter and eval set** — 3 days for a low-risk agent, 7 for moderate, 14 for high (sign-offs take longer).
-2. **Shadow** — by risk tier:
-   - low: compressed to 7 days, or 3 days when the charter's `shadow.min_weeks` is 0 (an internal tool);
-   - moderate: the weeks of reviews (at `shadow.reviews_per_week`) an exact binomial test needs to show the
-     agent-worse rate below `shadow.max_agent_worse_rate` at its expected rate, kept within
-     `shadow.min_weeks`..`shadow.max_weeks`;
-   - high: always `shadow.max_weeks`.
-3. **Each canary stage** below 100% — max(`canary.min_hold_days`, the days of traffic at the stage's share the
-   evidence needs): for each failure mode with a non-zero limit, the agent trials until the beta-binomial
-   confidence sequence's upper bound falls below `max_rate` when failures come at the expected rate
-   (`stats.trials_until_upper_below`), and for the success metric, the trials until the lower bound of the
-   difference sequence is above −margin (`stats.trials_until_diff_above`). Same sequences, alpha and tuning as
-   `canary.readiness` (`canary_checks.tuning_trials` and `tuning_n`, evaluated at the planned traffic), so the
-   planned day and the day readiness first passes agree.
-   A stage whose evidence needs more than `max_hold_days` keeps its evidence days and gets a warning saying which
-   first share or daily traffic would fit; a stage that can never pass (expected rate at or above the limit)
-   is planned at `max_hold_days` and the plan is marked infeasible.
-4. **100% under supervision** — the first 90 days, the riskiest, are shown but not counted in the total.
-
-Expected rates come from the shadow reviews where they exist — each failure mode's and agent-worse's share of
-reviewed interactions weighted by 1 / inclusion probability, as on the shadow page (`shadow_reviews`), pulled
-towards half the limit by one pseudo-failure (a prior worth 2 / limit reviews: a few hundred reviews see only a
-handful of rare failures) — else from the charter: each failure mode at half its limit. The agent's success is
-planned equal to the humans' (the usual non-inferiority design assumption; review verdicts do not measure the
-success metric), the human success rate from the canary table's human arm, else 0.85.
-"""
+"""The planner: the expected rates a workspace gives as of a day, and the plan a charter and those rates give."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
-from typing import Any, Literal
+from dataclasses import replace
 
 import polars as pl
 
+from rolloutkit import text
 from rolloutkit.charter import Charter, RiskTier
-from rolloutkit.memo import Headline
-from rolloutkit.shadow_reviews import ALL_WEEKS, finding_shares, review_items, verdict_shares
-from rolloutkit.shadow_sampling import iso_week
-from rolloutkit.timeline_evidence import Assumptions, Evidence, round_up, shadow_days, stage_days, stage_evidence
-from rolloutkit.timeline_progress import Progress, progress
+from rolloutkit.shadow import ALL_WEEKS, finding_shares, review_items, verdict_shares
+from rolloutkit.timeline._evidence import round_up, shadow_days, stage_days, stage_evidence
+from rolloutkit.timeline._results import TYPICAL_WEEKS, Assumptions, Evidence, Phase, PhaseKind, Plan
 from rolloutkit.workspace import Workspace
 
-__all__ = [
-    "Assumptions", "Evidence", "Phase", "Plan", "Progress", "assumptions", "default_volumes", "headline", "plan",
-    "plan_from_charter", "progress", "what_if_grid",
-]
-
-PhaseKind = Literal["setup", "shadow", "canary", "supervision"]
 SETUP_DAYS: dict[str, int] = {"low": 3, "moderate": 7, "high": 14}
-TYPICAL_WEEKS = (6, 12)
 SUPERVISION_WINDOW_DAYS = 90
 DEFAULT_HUMAN_SUCCESS = 0.85
 #: Without shadow reviews, each failure mode is planned at this fraction of its limit.
 CHARTER_RATE_FRACTION = 0.5
-
-
-@dataclass(frozen=True)
-class Phase:
-    name: str
-    kind: PhaseKind
-    start: dt.date
-    end: dt.date
-    days: int
-    why: str
-    share: float | None = None
-    #: False for the supervision window: shown, not part of prototype-to-100%.
-    counted: bool = True
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "start": self.start.isoformat(), "end": self.end.isoformat(),
-                "days": self.days, "why": self.why}
-
-
-@dataclass(frozen=True)
-class Plan:
-    agent: str
-    risk_tier: RiskTier
-    start: dt.date
-    phases: tuple[Phase, ...]
-    evidence: tuple[Evidence, ...]
-    assumptions: Assumptions
-    min_hold_days: int
-    max_hold_days: int
-    warnings: tuple[str, ...] = ()
-    feasible: bool = True
-
-    @property
-    def hundred_percent(self) -> dt.date:
-        """The day the agent takes all traffic: the end of the last counted phase."""
-        return max(p.end for p in self.phases if p.counted)
-
-    @property
-    def total_days(self) -> int:
-        return (self.hundred_percent - self.start).days
-
-    @property
-    def total_weeks(self) -> float:
-        return round(self.total_days / 7, 1)
-
-    @property
-    def within_typical_range(self) -> bool:
-        return TYPICAL_WEEKS[0] <= self.total_weeks <= TYPICAL_WEEKS[1]
-
-    @property
-    def range_text(self) -> str:
-        low, high = TYPICAL_WEEKS
-        if self.within_typical_range:
-            return f"within the typical {low}–{high}"
-        return f"{'below' if self.total_weeks < low else 'above'} the typical {low}–{high}"
-
-    def table(self) -> pl.DataFrame:
-        """The plan table: one row per phase (the supervision window last, not counted)."""
-        return pl.DataFrame(
-            [{"phase": p.name, "kind": p.kind, "start": p.start, "end": p.end, "days": p.days,
-              "counted": p.counted, "why": p.why} for p in self.phases],
-            schema={"phase": pl.String, "kind": pl.String, "start": pl.Date, "end": pl.Date, "days": pl.Int64,
-                    "counted": pl.Boolean, "why": pl.String})
-
-    def evidence_table(self) -> pl.DataFrame:
-        """Per canary stage and check: the limit, the expected value, trials and days needed (null = never)."""
-        return pl.DataFrame([asdict(e) for e in self.evidence], schema={
-            "stage": pl.String, "share": pl.Float64, "check": pl.String, "limit": pl.Float64,
-            "expected": pl.Float64, "trials": pl.Int64, "days": pl.Int64})
-
-    def notes(self) -> list[str]:
-        """The warnings in plain words, or one line saying there are none."""
-        return list(self.warnings) or [
-            f"Every canary stage gathers its evidence within the {self.max_hold_days}-day maximum hold."]
-
-    def assumption_lines(self) -> list[str]:
-        """What the plan assumes, one plain line each."""
-        a = self.assumptions
-        limits = {e.check.removeprefix("failure_rate:"): e.limit for e in self.evidence
-                  if e.check.startswith("failure_rate:")}
-        lines = [f"Traffic: {a.daily_interactions:,} interactions a day (agent and human).",
-                 f"Source of the expected rates: {a.source}."]
-        lines += [f"{mode}: expected at {rate:.2%} against a limit of {limits[mode]:.2%}."
-                  for mode, rate in a.failure_rates.items() if mode in limits]
-        lines.append(f"Success: humans at {a.human_success:.1%}, the agent {a.success_diff:+.1%} points from them.")
-        lines.append(f"Shadow agent-worse rate: expected at {a.agent_worse_rate:.1%}.")
-        return lines
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "agent": self.agent, "start": self.start.isoformat(), "phases": [p.to_dict() for p in self.phases],
-            "total_weeks": self.total_weeks, "within_typical_range": self.within_typical_range,
-            "warnings": list(self.warnings), "hundred_percent": self.hundred_percent.isoformat(),
-            "risk_tier": self.risk_tier, "feasible": self.feasible, "assumptions": self.assumptions.to_dict(),
-            "evidence": [asdict(e) for e in self.evidence],
-        }
-
-    def describe(self) -> str:
-        lines = [f"{self.agent}: 100% planned on {self.hundred_percent} ({self.total_weeks} weeks from "
-                 f"{self.start}, {self.range_text}-week range; risk tier {self.risk_tier})", ""]
-        for p in self.phases:
-            lines.append(f"  {p.name:<34} {p.start} → {p.end}  {p.days:>3} d  {p.why}")
-        lines += [""] + [f"warning: {w}" for w in self.warnings]
-        a = self.assumptions
-        rates = ", ".join(f"{k} {v:.3%}" for k, v in a.failure_rates.items())
-        lines.append(f"assumed ({a.source}): {a.daily_interactions:,} interactions a day; {rates}; human success "
-                     f"{a.human_success:.1%}, agent {a.success_diff:+.1%} points")
-        return "\n".join(line for line in lines).rstrip()
 
 
 def assumptions(ws: Workspace, *, as_of: dt.date | str | None = None) -> Assumptions:
@@ -176,7 +30,7 @@ def assumptions(ws: Workspace, *, as_of: dt.date | str | None = None) -> Assumpt
     rates, worse, source = dict(base.failure_rates), base.agent_worse_rate, base.source
     if ws.has("reviews"):
         day = ws.resolve_as_of(as_of)
-        shadow = (ws.table("shadow").filter(pl.col("day") <= day).with_columns(week=iso_week(pl.col("day")))
+        shadow = (ws.table("shadow").filter(pl.col("day") <= day).with_columns(week=text.iso_week_expr(pl.col("day")))
                   if ws.has("shadow") else None)
         items = review_items(ws.table("reviews"), shadow, as_of=day).items
         if items.height:
@@ -194,7 +48,8 @@ def assumptions(ws: Workspace, *, as_of: dt.date | str | None = None) -> Assumpt
         if row["n"]:
             human = float(row["rate"])
             source += f"; human success from {row['n']:,} human canary interactions"
-    return Assumptions(charter.traffic.daily_interactions, rates, human, 0.0, worse, source)
+    return Assumptions(daily_interactions=charter.traffic.daily_interactions, failure_rates=rates,
+                       human_success=human, success_diff=0.0, agent_worse_rate=worse, source=source)
 
 
 def _shrunk(estimate: float | None, effective_n: float | None, limit: float) -> float:
@@ -254,9 +109,11 @@ def plan_from_charter(
         raise ValueError(f"`daily_interactions` must be at least 1, got {volume}")
     tier = risk_tier or charter.risk_tier
     rates = {**base.failure_rates, **(expected_rates or {})}
-    a = Assumptions(volume, rates, base.human_success if human_success is None else human_success, success_diff,
-                    base.agent_worse_rate if agent_worse_rate is None else agent_worse_rate,
-                    source or base.source)
+    a = Assumptions(daily_interactions=volume, failure_rates=rates,
+                    human_success=base.human_success if human_success is None else human_success,
+                    success_diff=success_diff,
+                    agent_worse_rate=base.agent_worse_rate if agent_worse_rate is None else agent_worse_rate,
+                    source=source or base.source)
     stages = _stages(charter.canary.stages, first_share)
     policy = charter.canary
     setup = SETUP_DAYS[tier]
@@ -268,7 +125,7 @@ def plan_from_charter(
     evidence: list[Evidence] = []
     feasible = True
     for share in stages[:-1]:
-        name = f"canary {share:.0%}"
+        name = f"canary {text.stage(share)}"
         checks = stage_evidence(charter, name, share, a)
         evidence += checks
         days, why, warning, ok = stage_days(charter, name, share, checks, a)
@@ -279,8 +136,9 @@ def plan_from_charter(
                          SUPERVISION_WINDOW_DAYS,
                          f"{charter.supervision.sample_rate:.0%} of outputs reviewed, incident log, rollback drills; "
                          "the riskiest days, shown but not counted", share=1.0, counted=False))
-    result = Plan(charter.agent, tier, start, tuple(phases), tuple(evidence), a, policy.min_hold_days,
-                  policy.max_hold_days, feasible=feasible)
+    result = Plan(agent=charter.agent, risk_tier=tier, start=start, phases=tuple(phases), evidence=tuple(evidence),
+                  assumptions=a, min_hold_days=policy.min_hold_days, max_hold_days=policy.max_hold_days,
+                  feasible=feasible)
     if not result.within_typical_range:
         warnings.append(_range_warning(result, setup, shadow_length))
     return replace(result, warnings=tuple(warnings))
@@ -329,18 +187,6 @@ def what_if_grid(
         "first_stage_days": pl.Int64, "slowest_stage": pl.String, "stages_past_max_hold": pl.Int64})
 
 
-def headline(ws: Workspace, *, as_of: dt.date | str | None) -> Headline:
-    """The summary-page line: the planned 100% date, the weeks against the typical band, and slippage."""
-    day = ws.resolve_as_of(as_of)
-    p = plan(ws)
-    prog = progress(ws, p, as_of=day)
-    sentence = f"Planned 100% on {p.hundred_percent} ({p.total_weeks} weeks, {p.range_text}); {prog.sentence}"
-    late = prog.slip_days > 2
-    status = "bad" if not p.feasible else "warn" if late or not p.within_typical_range or p.warnings else "good"
-    return Headline("timeline_planning", "Timeline", status, sentence, decision=prog.state,
-                    details={**p.to_dict(), "progress": prog.to_dict()})
-
-
 # --- the pieces -------------------------------------------------------------------------------------------------
 
 
@@ -354,7 +200,8 @@ def _stages(stages: tuple[float, ...], first_share: float | None) -> tuple[float
 
 def _phase(name: str, kind: PhaseKind, start: dt.date, days: int, why: str, *, share: float | None = None,
            counted: bool = True) -> Phase:
-    return Phase(name, kind, start, start + dt.timedelta(days=days), days, why, share, counted)
+    return Phase(name=name, kind=kind, start=start, end=start + dt.timedelta(days=days), days=days, why=why,
+                 share=share, counted=counted)
 
 
 def _range_warning(p: Plan, setup: int, shadow_days: int) -> str:

@@ -6,46 +6,17 @@ See `rolloutkit.timeline` for the rules; this module holds the sample-size arith
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import replace
 from functools import lru_cache
-from typing import Any
 
-from rolloutkit import stats
-from rolloutkit.canary_checks import tuning_n, tuning_trials
+from rolloutkit import stats, text
+from rolloutkit.canary import tuning_n, tuning_trials
 from rolloutkit.charter import Charter, RiskTier, Traffic
+from rolloutkit.timeline._results import Assumptions, Evidence
 
 SHADOW_POWER = 0.8
 #: First shares tried when a stage cannot gather its evidence within `max_hold_days`.
 SHARE_CANDIDATES = (0.01, 0.02, 0.03, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8)
-
-
-@dataclass(frozen=True)
-class Assumptions:
-    """What the plan expects the agent to do, and where each number comes from."""
-
-    daily_interactions: int
-    failure_rates: Mapping[str, float]
-    human_success: float
-    success_diff: float
-    agent_worse_rate: float
-    source: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "failure_rates": dict(self.failure_rates)}
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """One check at one canary stage: trials and days until its confidence sequence passes (None = never)."""
-
-    stage: str
-    share: float
-    check: str
-    limit: float
-    expected: float
-    trials: int | None
-    days: int | None
 
 
 def shadow_days(charter: Charter, tier: RiskTier, worse_rate: float) -> tuple[int, str, str | None]:
@@ -83,14 +54,16 @@ def stage_evidence(charter: Charter, stage: str, share: float, a: Assumptions) -
             continue
         expected = a.failure_rates[mode.name]
         trials = _upper_trials(mode.max_rate, expected, alpha, tuning_trials(at_volume, share))
-        rows.append(Evidence(stage, share, f"failure_rate:{mode.name}", mode.max_rate, expected, trials,
-                             None if trials is None else math.ceil(trials / (share * daily))))
+        rows.append(Evidence(stage=stage, share=share, check=f"failure_rate:{mode.name}", limit=mode.max_rate,
+                             expected=expected, trials=trials,
+                             days=None if trials is None else math.ceil(trials / (share * daily))))
     margin = charter.success_metric.noninferiority_margin
     p_agent = min(max(a.human_success + a.success_diff, 0.0), 1.0)
     trials = _diff_trials(margin, p_agent, a.human_success, share, alpha, tuning_n(at_volume)) if share < 1 \
         else None
-    rows.append(Evidence(stage, share, "success_noninferiority", -margin, a.success_diff, trials,
-                         None if trials is None else math.ceil(trials / daily)))
+    rows.append(Evidence(stage=stage, share=share, check="success_noninferiority", limit=-margin,
+                         expected=a.success_diff, trials=trials,
+                         days=None if trials is None else math.ceil(trials / daily)))
     return rows
 
 
@@ -152,7 +125,7 @@ def _what_would_fit(charter: Charter, share: float, checks: list[Evidence], a: A
         if fits(share, volume):
             break
         volume *= 2
-    parts = [f"a stage share of {bigger:.0%}" if bigger else None,
+    parts = [f"a stage share of {text.stage(bigger)}" if bigger else None,
              f"about {round_up(volume):,} interactions a day" if fits(share, volume) else None]
     found = [p for p in parts if p]
     return (" or ".join(found) + " would fit it") if found else "no share or traffic fits it"

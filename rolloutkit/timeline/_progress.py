@@ -10,71 +10,13 @@ ladder restarts tomorrow.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
+from rolloutkit.timeline._results import Phase, Plan, Progress
 from rolloutkit.workspace import Workspace
 
-if TYPE_CHECKING:
-    from rolloutkit.timeline import Plan
-
-State = Literal["on_plan", "behind_plan", "ahead_of_plan"]
 _EPS = 1e-9
-
-
-@dataclass(frozen=True, eq=False)
-class Progress:
-    as_of: dt.date
-    #: One row per counted phase: planned and actual start/end, slip_days (actual − planned start), status.
-    table: pl.DataFrame
-    current_phase: str
-    projected_100: dt.date
-    planned_100: dt.date
-    reached_100: dt.date | None
-    rolled_back_on: dt.date | None
-
-    @property
-    def slip_days(self) -> int:
-        """Days the 100% date has moved: positive = behind plan."""
-        return (self.projected_100 - self.planned_100).days
-
-    @property
-    def state(self) -> State:
-        return "behind_plan" if self.slip_days > 0 else "ahead_of_plan" if self.slip_days < 0 else "on_plan"
-
-    @property
-    def slip_text(self) -> str:
-        days = abs(self.slip_days)
-        unit = "day" if days == 1 else "days"
-        return ("on plan" if days == 0 else f"{days} {unit} behind plan" if self.slip_days > 0
-                else f"{days} {unit} ahead of plan")
-
-    @property
-    def sentence(self) -> str:
-        if self.reached_100:
-            return f"reached 100% on {self.reached_100}, {self.slip_text}"
-        if self.rolled_back_on:
-            return (f"rolled back to 0% on {self.rolled_back_on}; restarting the ladder puts 100% on "
-                    f"{self.projected_100}, {self.slip_text}")
-        return f"{self.slip_text} (in {self.current_phase}; projected 100% on {self.projected_100})"
-
-    def to_dict(self) -> dict[str, Any]:
-        rows = self.table.with_columns(pl.col(pl.Date).dt.to_string()).to_dicts()
-        return {"as_of": self.as_of.isoformat(), "current_phase": self.current_phase,
-                "projected_100": self.projected_100.isoformat(), "planned_100": self.planned_100.isoformat(),
-                "reached_100": self.reached_100.isoformat() if self.reached_100 else None,
-                "rolled_back_on": self.rolled_back_on.isoformat() if self.rolled_back_on else None,
-                "slip_days": self.slip_days, "state": self.state, "phases": rows}
-
-    def describe(self) -> str:
-        lines = [f"as of {self.as_of}: {self.sentence}"]
-        for r in self.table.iter_rows(named=True):
-            actual = r["actual_start"] or "—"
-            slip = "" if r["slip_days"] is None else f"  {r['slip_days']:+d} d"
-            lines.append(f"  {r['phase']:<22} planned {r['planned_start']}  actual {actual}{slip}  {r['status']}")
-        return "\n".join(lines)
 
 
 def progress(ws: Workspace, plan: Plan, *, as_of: dt.date | str | None = None) -> Progress:
@@ -111,8 +53,9 @@ def progress(ws: Workspace, plan: Plan, *, as_of: dt.date | str | None = None) -
     end = max(current_start + dt.timedelta(days=phases[index].days), day + dt.timedelta(days=1))
     projected = reached_100 or end + dt.timedelta(days=sum(p.days for p in phases[index + 1:]))
     table = _table(phases, starts, index, reached_100, rolled_back_on is not None)
-    return Progress(day, table, "100%" if reached_100 else current, projected, plan.hundred_percent, reached_100,
-                    rolled_back_on)
+    return Progress(as_of=day, table=table, current_phase="100%" if reached_100 else current,
+                    projected_100=projected, planned_100=plan.hundred_percent, reached_100=reached_100,
+                    rolled_back_on=rolled_back_on)
 
 
 def _first_day(ws: Workspace, name: str, day: dt.date) -> dt.date | None:
@@ -136,7 +79,7 @@ def _run_start(daily: pl.DataFrame, share: float) -> dt.date:
     return daily.filter((pl.col("flag") >= share - _EPS) & below)["day"].max()
 
 
-def _table(phases: list, starts: dict[str, dt.date | None], index: int, reached_100: dt.date | None,
+def _table(phases: list[Phase], starts: dict[str, dt.date | None], index: int, reached_100: dt.date | None,
            rolled_back: bool) -> pl.DataFrame:
     names = [p.name for p in phases]
     done = reached_100 is not None

@@ -1,0 +1,82 @@
+"""The timeline page: the plan, progress against it and the what-if grid for a workspace and day, computed once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cached_property
+
+import polars as pl
+
+from rolloutkit.charter import Charter
+from rolloutkit.page import Headline, Missing
+from rolloutkit.timeline._plan import plan, what_if_grid
+from rolloutkit.timeline._progress import progress
+from rolloutkit.timeline._results import Plan, Progress
+from rolloutkit.workspace import Workspace
+
+SLUG = "timeline_planning"
+TITLE = "Timeline"
+HEADING = "When will we be at 100%?"
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class TimelinePage:
+    """Everything the timeline notebook shows. The plan always exists (a charter is enough); the progress parts
+    are `Missing` until an eval run, a shadow interaction or a flag change shows the rollout under way."""
+
+    as_of: dt.date
+    charter: Charter
+    plan: Plan
+    progress: Progress
+    headline: Headline
+    #: The plan's warnings in plain words, or one line saying there are none.
+    notes: list[str]
+    #: The plan, one row per phase: phase, start, end, days, why.
+    table: pl.DataFrame
+    #: Per canary stage and check: the days of traffic its evidence needs.
+    evidence: pl.DataFrame
+    #: What the plan assumes, one plain line each.
+    assumptions: list[str]
+    progress_note: str | Missing
+    #: Planned against actual start of each counted phase, with the slip in days.
+    progress_table: pl.DataFrame | Missing
+
+    @cached_property
+    def what_if(self) -> pl.DataFrame:
+        """Weeks to 100% for other daily volumes, risk tiers and first-stage shares at the same expected rates
+        (the planner some fifty times: computed on first use, so the memo's headline never waits for it)."""
+        a = self.plan.assumptions
+        return what_if_grid(self.charter, expected_rates=a.failure_rates, human_success=a.human_success)
+
+
+def page(ws: Workspace, *, as_of: dt.date | str | None = None) -> TimelinePage:
+    """The timeline page as of `as_of` (None = the last day with data)."""
+    day = ws.resolve_as_of(as_of)
+    planned = plan(ws)
+    prog = progress(ws, planned, as_of=day)
+    quiet = f"no eval run, shadow interaction or flag change on or before {day}"
+    not_started = Missing(f"Not started: {quiet}.",
+                          "Progress is measured from the evals, shadow and flags tables as they fill.")
+    return TimelinePage(
+        as_of=day, charter=ws.charter, plan=planned, progress=prog, headline=_headline(planned, prog, quiet),
+        notes=planned.notes(), table=planned.table().drop("kind", "counted"), evidence=planned.evidence_table(),
+        assumptions=planned.assumption_lines(),
+        progress_note=f"As of {day}: {prog.sentence}." if prog.started else not_started,
+        progress_table=prog.table if prog.started else Missing(
+            "No phase has an actual start yet.",
+            "Each phase's actual start appears here from its first eval run, shadow interaction or flag change."),
+    )
+
+
+def _headline(p: Plan, prog: Progress, quiet: str) -> Headline:
+    """The memo line: the planned 100% date, the weeks against the typical band, and slippage."""
+    planned = f"100% on {p.hundred_percent} ({p.total_weeks} weeks, {p.range_text})"
+    details = {**p.to_dict(), "progress": prog.to_dict()}
+    if not prog.started:
+        return Headline(page=SLUG, title=TITLE, status="missing", heading=HEADING, details=details,
+                        sentence=f"Not started: {quiet}; planned {planned}")
+    late = prog.slip_days > 2
+    status = "bad" if not p.feasible else "warn" if late or not p.within_typical_range or p.warnings else "good"
+    return Headline(page=SLUG, title=TITLE, status=status, heading=HEADING, decision=prog.state, details=details,
+                    sentence=f"Planned {planned}; {prog.sentence}")
