@@ -13,9 +13,10 @@ import yaml
 from polars.testing import assert_frame_equal
 
 import rolloutkit as rk
-from rolloutkit import shadow, shadow_reviews, shadow_sampling, stats
+from rolloutkit import shadow, stats
 from rolloutkit.cli import main
 from rolloutkit.errors import RolloutkitError
+from rolloutkit.page import Missing
 
 START = dt.date(2026, 11, 2)  # a Monday: 2026-W45
 SEGMENTS = np.array(["billing", "shipping", "returns", "account", "fraud", "legal"])
@@ -137,14 +138,29 @@ def pop() -> pl.DataFrame:
 # ------------------------------------------------------------ sampling
 
 
-def test_allocation_is_proportional_to_size_times_factor_with_a_floor_and_caps() -> None:
-    assert shadow_sampling._allocate(np.array([10, 10]), np.array([4.0, 1.0]), 10).tolist() == [8, 2]
-    assert shadow_sampling._allocate(np.array([3, 500, 40]), np.array([4.0, 1.0, 4.0]), 60).tolist() == [
-        2,
-        44,
-        14,
+def takes(strata: list[tuple[str, bool, int]], size: int) -> dict[str, int]:
+    """How many of each stratum `sample_population` draws from (segment, disagree, interactions) strata; a
+    disagreement's oversampling factor is 4, an agreement's 1 (no segment here is rare, none high-risk)."""
+    rows = [
+        (f"{segment}-{disagree:d}-{i:04d}", segment, "refund" if disagree else "reply", "reply", False)
+        for segment, disagree, n in strata
+        for i in range(n)
     ]
-    assert shadow_sampling._allocate(np.array([5, 6]), np.array([1.0, 1.0]), 50).tolist() == [5, 6]
+    population = pl.DataFrame(
+        rows, schema=["interaction_id", "segment", "agent_action", "human_action", "high_risk"], orient="row"
+    )
+    drawn = shadow.sample_population(population.sort("interaction_id"), size=size)
+    return dict(drawn.group_by("stratum").len().iter_rows())
+
+
+def test_allocation_is_proportional_to_size_times_factor_with_a_floor_and_caps() -> None:
+    assert takes([("a", True, 10), ("a", False, 10)], 10) == {"a/disagree": 8, "a/agree": 2}
+    assert takes([("a", True, 3), ("a", False, 500), ("b", True, 40)], 60) == {
+        "a/disagree": 2,
+        "a/agree": 44,
+        "b/disagree": 14,
+    }
+    assert takes([("a", False, 5), ("b", False, 6)], 50) == {"a/agree": 5, "b/agree": 6}
 
 
 def test_sample_is_stratified_deterministic_and_its_weights_add_up_to_the_week(
@@ -152,7 +168,7 @@ def test_sample_is_stratified_deterministic_and_its_weights_add_up_to_the_week(
 ) -> None:
     ws = rk.load_workspace(write_ws(tmp_path / "ws", pop))
     drawn = shadow.draw_sample(ws, week="2026-W45", seed=3)
-    assert drawn.columns == list(shadow_sampling.SAMPLE_COLUMNS)
+    assert drawn.columns == list(shadow.SAMPLE_COLUMNS)
     assert drawn.height == 75  # the charter's reviews_per_week
     assert drawn["verdict"].null_count() == 75 and drawn["failure_mode"].null_count() == 75
     week = pop.filter(pl.col("ts").dt.date() <= dt.date(2026, 11, 8))
@@ -243,13 +259,13 @@ def test_majority_verdict_ties_are_unclear_and_shares_are_weighted() -> None:
     from rolloutkit.tables import CONTRACTS
 
     lazy = rk.read_table(_csv(reviews), CONTRACTS["reviews"], failure_modes=("wrong_policy", "data_leak"))
-    got = shadow_reviews.review_items(lazy, None, as_of=dt.date(2026, 11, 30))
+    got = shadow.review_items(lazy, None, as_of=dt.date(2026, 11, 30))
     assert dict(got.items.select("interaction_id", "verdict").iter_rows()) == {
         "a": "agent_worse",
         "b": "unclear",
         "c": "agent_better",
     }
-    shares = shadow_reviews.verdict_shares(got.items).filter(pl.col("week") == "all")
+    shares = shadow.verdict_shares(got.items).filter(pl.col("week") == "all")
     by = {r["verdict"]: r for r in shares.iter_rows(named=True)}
     assert by["agent_worse"]["estimate"] == pytest.approx(2 / 7)  # weights 2, 4, 1
     assert by["unclear"]["estimate"] == pytest.approx(4 / 7)
@@ -274,7 +290,7 @@ def test_cohen_kappa_matches_sas_on_a_two_reviewer_table() -> None:
         for _ in range(count):
             rows += [(f"x{k}", "zoe", 5, names[i], None, 1.0), (f"x{k}", "adam", 9, names[j], None, 1.0)]
             k += 1
-    agreement = shadow_reviews.reviewer_agreement(reviews_frame(rows))
+    agreement = shadow.reviewer_agreement(reviews_frame(rows))
     assert agreement.method == "cohen" and agreement.items == 19 and agreement.raters == 2
     assert agreement.kappa.kappa == pytest.approx(0.4842, abs=5e-5)
     assert agreement.kappa.se == pytest.approx(0.1380, abs=5e-5)
@@ -292,7 +308,7 @@ def test_fleiss_kappa_on_items_with_the_most_common_number_of_reviewers() -> Non
     ]
     rows = [(f"t{i}", f"r{j}", j, v, None, 1.0) for i, item in enumerate(triples) for j, v in enumerate(item)]
     rows += [("pair", "r0", 0, "equivalent", None, 1.0), ("pair", "r1", 1, "agent_worse", None, 1.0)]
-    agreement = shadow_reviews.reviewer_agreement(reviews_frame(rows))
+    agreement = shadow.reviewer_agreement(reviews_frame(rows))
     expected = stats.fleiss_kappa([[0, 0, 3, 0], [0, 3, 0, 0], [0, 2, 0, 1], [1, 2, 0, 0], [0, 1, 2, 0]])
     assert agreement.method == "fleiss" and agreement.items == 5 and agreement.raters == 3
     assert agreement.kappa.kappa == pytest.approx(expected.kappa)
@@ -390,7 +406,7 @@ def test_a_week_short_of_reviews_keeps_shadow_going(tmp_path: Path) -> None:
     result = shadow.gate(rk.load_workspace(write_ws(ws_dir, pop, reviews)))
     check = result.check("reviews_per_week")
     assert result.decision == "continue_shadow" and check.status == "insufficient" and check.estimate == 40
-    assert "(week 2 from 2026-11-09: 40)" in check.reason
+    assert "(week 2 from 2026-11-09: 40)" in check.sentence
 
 
 def test_a_zero_tolerance_mode_found_in_review_is_not_ready(tmp_path: Path) -> None:
@@ -430,7 +446,7 @@ def test_a_shadow_starting_mid_week_is_counted_in_seven_day_weeks(tmp_path: Path
         .n_unique()
     )
     check = result.check("reviews_per_week")  # ISO W45 (3 days) alone has only 60 of the 75 planned
-    assert check.status == "pass" and check.estimate == first_week > 75, check.reason
+    assert check.status == "pass" and check.estimate == first_week > 75, check.sentence
 
 
 def test_supervision_reviews_are_ignored_and_missing_probabilities_count_as_one(tmp_path: Path) -> None:
@@ -444,7 +460,7 @@ def test_supervision_reviews_are_ignored_and_missing_probabilities_count_as_one(
             ("canary-1", "r1", 0, "agent_worse", None, 0.1),
         ]
     ).with_columns(phase=pl.Series([None, "shadow", "supervision"], dtype=pl.String))
-    comparison = shadow.compare(rk.load_workspace(write_ws(ws_dir, pop, reviews)))
+    comparison = shadow.page(rk.load_workspace(write_ws(ws_dir, pop, reviews)))
     worse = comparison.verdicts.filter((pl.col("week") == "all") & (pl.col("verdict") == "agent_worse"))
     assert worse["reviewed"].item() == 2 and worse["estimate"].item() == pytest.approx(0.5)
     assert (
@@ -476,7 +492,18 @@ def test_gate_json_follows_the_contract(tmp_path: Path, capsys: pytest.CaptureFi
         "failure_rate:wrong_policy",
         "zero_tolerance:data_leak",
     ]
-    assert set(out["checks"][2]) == {"name", "status", "estimate", "lower", "upper", "threshold"}
+    assert set(out["checks"][2]) == {
+        "name",
+        "label",
+        "status",
+        "estimate",
+        "lower",
+        "upper",
+        "threshold",
+        "sentence",
+        "on_fail",
+        "days_needed",
+    }  # the one Check.to_dict() shape of every phase
     assert [r["verdict"] for r in out["verdicts"]["overall"]] == [
         "agent_better",
         "equivalent",
@@ -500,7 +527,7 @@ def test_sample_command_writes_the_review_sheet(
         == 0
     )
     sheet = pl.read_csv(out)
-    assert sheet.columns == list(shadow_sampling.SAMPLE_COLUMNS) and sheet.height == 50
+    assert sheet.columns == list(shadow.SAMPLE_COLUMNS) and sheet.height == 50
     assert main(["sample", str(ws_dir), "--week", "W46"]) == 1
     assert "`week` must be an ISO week like 2026-W45, got 'W46'" in capsys.readouterr().err
 
@@ -525,13 +552,27 @@ def test_missing_tables_give_a_page_not_an_exception(tmp_path: Path) -> None:
     ws_dir.mkdir()
     (ws_dir / "charter.yaml").write_text(yaml.safe_dump(charter()))
     ws = rk.load_workspace(ws_dir)
-    assert shadow.headline(ws, as_of="2026-11-20").status == "missing"
-    comparison = shadow.compare(ws, as_of="2026-11-20")
-    assert comparison.gate is None and "no `shadow` table" in comparison.note
+    comparison = shadow.page(ws, as_of="2026-11-20")
+    assert comparison.headline.status == "missing" and comparison.headline.sentence.startswith("Not started: ")
+    assert isinstance(comparison.gate, Missing) and "no `shadow` table" in str(comparison.note)
+    assert comparison.reasons == []
     for chart in (
         rk.charts.shadow_agreement_trend(comparison.agreement_weekly),
         rk.charts.shadow_agent_worse(comparison.verdicts, 0.05),
-        rk.charts.shadow_noise_floor(comparison.noise_floor()),
+        rk.charts.shadow_noise_floor(comparison.noise_floor),
+    ):
+        assert chart == comparison.note  # shown as the page's note, not raised
+    pop = population(days=7)
+    unreviewed = shadow.page(rk.load_workspace(write_ws(ws_dir, pop)))
+    assert unreviewed.headline.decision == "continue_shadow" and "no `reviews` table" in str(unreviewed.verdicts)
+    ids = pop["interaction_id"]
+    reviewed_once = shadow.page(
+        rk.load_workspace(write_ws(ws_dir, pop, reviews_frame([(ids[0], "r1", 0, "equivalent", None, 1.0)])))
+    )
+    assert isinstance(reviewed_once.reviewer_table, Missing)
+    for chart in (
+        rk.charts.shadow_agreement_trend(unreviewed.agreement_weekly),
+        rk.charts.shadow_noise_floor(reviewed_once.noise_floor),  # nobody reviewed twice: a placeholder chart
     ):
         assert "<svg" in rk.render.svg(chart)
 
@@ -539,10 +580,11 @@ def test_missing_tables_give_a_page_not_an_exception(tmp_path: Path) -> None:
 def test_headline_and_charts_on_a_reviewed_workspace(tmp_path: Path) -> None:
     gate_for(tmp_path, worse_if_disagree=0.6, worse_if_agree=0.08)
     ws = rk.load_workspace(tmp_path / "ws")
-    line = shadow.headline(ws, as_of="2026-11-16")
+    c = shadow.page(ws, as_of="2026-11-16")
+    line = c.headline
     assert (line.page, line.status, line.decision) == ("shadow_comparison", "bad", "not_ready")
+    assert line.heading == "Not ready"
     assert line.details == shadow.gate(ws, as_of="2026-11-16").to_dict()
-    c = shadow.compare(ws, as_of="2026-11-16")
     assert (
         c.regressions.height
         == c.verdicts.filter((pl.col("week") == "all") & (pl.col("verdict") == "agent_worse"))["found"].item()
@@ -556,7 +598,7 @@ def test_headline_and_charts_on_a_reviewed_workspace(tmp_path: Path) -> None:
         rk.charts.shadow_verdict_mix(c.verdicts),
         rk.charts.shadow_agent_worse(c.verdicts, c.max_agent_worse_rate),
         rk.charts.shadow_failure_modes(c.failure_modes),
-        rk.charts.shadow_noise_floor(c.noise_floor()),
+        rk.charts.shadow_noise_floor(c.noise_floor),
         rk.charts.shadow_cost_latency(c.cost_latency),
     ]
     svgs = [rk.render.svg(chart) for chart in charts]
