@@ -59,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     plan = sub.add_parser("plan", help="the sample-size-driven rollout plan")
     plan.add_argument("workspace", type=Path, metavar="WS")
     plan.add_argument("--start", help="plan start day, YYYY-MM-DD (default: first day with data, else today)")
+    plan.add_argument("--as-of", help="plan from the rows dated on or before this day (default: last day with data)")
     plan.add_argument("--json", action="store_true", help="print the plan as JSON")
     plan.set_defaults(handler=_plan)
 
@@ -130,7 +131,7 @@ def _plan(args: argparse.Namespace) -> int:
     from rolloutkit import timeline
     from rolloutkit.workspace import load_workspace
 
-    _emit(timeline.plan(load_workspace(args.workspace), start=args.start), args.json)
+    _emit(timeline.plan(load_workspace(args.workspace), start=args.start, as_of=args.as_of), args.json)
     return 0
 
 

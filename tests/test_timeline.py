@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import shutil
 from pathlib import Path
 
 import polars as pl
@@ -166,6 +167,7 @@ def test_headline_without_flags_is_in_shadow(tmp_path: Path) -> None:
 def test_page_of_a_charter_only_workspace_has_a_plan_and_says_not_started(tmp_path: Path) -> None:
     ws = write_ws(tmp_path / "ws", [])
     page = timeline.page(ws, as_of="2026-03-20")
+    assert page.plan.start == dt.date(2026, 3, 20)  # no data yet: the plan starts on the day it is made
     assert page.headline.status == "missing" and page.headline.heading == "When will we be at 100%?"
     assert page.headline.sentence.startswith(
         "Not started: no eval run, shadow interaction or flag change on or before 2026-03-20; planned 100% on ")
@@ -198,6 +200,36 @@ def test_demo_plans_and_progress(demo: Path) -> None:
     assert done.reached_100 == first_full.item() and done.current_phase == "100%"
     kb = rk.load_workspace(demo / "kb-answers")
     assert timeline.page(kb, as_of=None).headline.details["progress"]["current_phase"] == "shadow"
+
+
+def truncated(ws: rk.Workspace, directory: Path, day: dt.date) -> rk.Workspace:
+    """What the workspace held on `day`: each table cut on its day column (a table with no rows yet left out)."""
+    directory.mkdir()
+    shutil.copy(ws.path / "charter.yaml", directory / "charter.yaml")
+    for name in ws.files:
+        rows = ws.table(name).filter(pl.col("day") <= day).drop("day").collect()
+        if rows.height:
+            rows.write_parquet(directory / f"{name}.parquet")
+    return rk.load_workspace(directory)
+
+
+def test_a_plan_as_of_a_day_is_the_plan_of_the_workspace_cut_at_that_day(
+        demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    day = dt.date(2026, 10, 18)  # mid-shadow: later reviews, the canary's human arm and flags are the future
+    full = rk.load_workspace(demo / "invoice-triage")
+    cut = truncated(full, tmp_path / "cut", day)
+    assert full.last_day() > day == cut.last_day() and not cut.has("canary")
+    pages = [timeline.page(ws, as_of=day) for ws in (full, cut)]
+    assert pages[0].plan.to_dict() == pages[1].plan.to_dict()
+    assert pages[0].progress.to_dict() == pages[1].progress.to_dict()
+    assert pages[0].headline == pages[1].headline
+    assert pages[0].plan.start == dt.date(2026, 9, 25)  # still the first day with data (the first eval run)
+    assert timeline.plan(full, as_of=day).to_dict() == pages[1].plan.to_dict()
+    outputs = []
+    for ws in (full, cut):
+        assert main(["plan", str(ws.path), "--as-of", day.isoformat(), "--json"]) == 0
+        outputs.append(json.loads(capsys.readouterr().out))
+    assert outputs[0] == outputs[1] == pages[1].plan.to_dict()
 
 
 def test_cli_plan_json(demo: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -28,6 +28,10 @@ handful of rare failures) — else from the charter: each failure mode at half i
 planned equal to the humans' (the usual non-inferiority design assumption; review verdicts do not measure the
 success metric), the human success rate from the canary table's human arm, else 0.85.
 
+As of a day, the plan and the progress read only rows dated on or before it (eval runs, shadow, reviews, the
+canary's human arm, flags), so a page re-rendered for a past week does not change when later rows arrive; the
+plan still starts on the first day with data.
+
 `page(ws, as_of=...)` gives the whole page at once (`TimelinePage`), its `headline` the memo's line;
 `plan(ws)` the plan alone (the CLI's `rolloutkit plan`), `plan_from_charter` the planner without a workspace.
 """

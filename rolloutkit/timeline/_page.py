@@ -53,7 +53,7 @@ class TimelinePage:
 def page(ws: Workspace, *, as_of: dt.date | str | None = None) -> TimelinePage:
     """The timeline page as of `as_of` (None = the last day with data)."""
     day = ws.resolve_as_of(as_of)
-    planned = plan(ws)
+    planned = plan(ws, as_of=day)
     prog = progress(ws, planned, as_of=day)
     quiet = f"no eval run, shadow interaction or flag change on or before {day}"
     not_started = Missing(f"Not started: {quiet}.",

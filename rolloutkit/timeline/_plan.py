@@ -23,16 +23,22 @@ DEFAULT_HUMAN_SUCCESS = 0.85
 CHARTER_RATE_FRACTION = 0.5
 
 
+def rows_as_of(ws: Workspace, name: str, day: dt.date) -> pl.LazyFrame:
+    """Table `name` cut at `day`: its rows dated on or before that day. The timeline reads every table through
+    here, so a plan or progress as of a past day never sees a later row."""
+    return ws.table(name).filter(pl.col("day") <= day)
+
+
 def assumptions(ws: Workspace, *, as_of: dt.date | str | None = None) -> Assumptions:
-    """Expected rates from the workspace: weighted shadow reviews where they exist, else the charter."""
+    """Expected rates from the workspace as of a day: weighted shadow reviews where they exist, else the charter."""
     charter = ws.charter
+    day = ws.resolve_as_of(as_of)
     base = _charter_assumptions(charter)
     rates, worse, source = dict(base.failure_rates), base.agent_worse_rate, base.source
     if ws.has("reviews"):
-        day = ws.resolve_as_of(as_of)
-        shadow = (ws.table("shadow").filter(pl.col("day") <= day).with_columns(week=text.iso_week_expr(pl.col("day")))
+        shadow = (rows_as_of(ws, "shadow", day).with_columns(week=text.iso_week_expr(pl.col("day")))
                   if ws.has("shadow") else None)
-        items = review_items(ws.table("reviews"), shadow, as_of=day).items
+        items = review_items(rows_as_of(ws, "reviews", day), shadow, as_of=day).items
         if items.height:
             found = finding_shares(items, charter)
             worse_row = verdict_shares(items).filter(pl.col("week") == ALL_WEEKS, pl.col("verdict") == "agent_worse")
@@ -43,7 +49,7 @@ def assumptions(ws: Workspace, *, as_of: dt.date | str | None = None) -> Assumpt
             source = f"{items.height:,} reviewed shadow interactions (weighted by inclusion probability)"
     human = base.human_success
     if ws.has("canary"):
-        row = (ws.table("canary").filter(pl.col("arm") == "human")
+        row = (rows_as_of(ws, "canary", day).filter(pl.col("arm") == "human")
                .select(pl.len().alias("n"), pl.col("success").mean().alias("rate")).collect().row(0, named=True))
         if row["n"]:
             human = float(row["rate"])
@@ -72,14 +78,19 @@ def _charter_assumptions(charter: Charter) -> Assumptions:
     )
 
 
-def plan(ws: Workspace, *, start: dt.date | str | None = None) -> Plan:
-    """The plan for a workspace; `start` defaults to the first day with data, else today."""
+def plan(ws: Workspace, *, start: dt.date | str | None = None, as_of: dt.date | str | None = None) -> Plan:
+    """The plan for a workspace from what it held on `as_of` (None = the last day with data).
+
+    `start` defaults to the first day with data on or before `as_of`, else `as_of` itself.
+    """
+    day = ws.resolve_as_of(as_of)
     if start is None:
-        first = ws.inventory()["first_day"].min() if ws.files else None
-        start_day = first if isinstance(first, dt.date) else dt.date.today()
+        first = (pl.concat([rows_as_of(ws, name, day).select("day") for name in ws.files])
+                 .select(pl.col("day").min()).collect().item() if ws.files else None)
+        start_day = first or day
     else:
         start_day = ws.resolve_as_of(start)
-    a = assumptions(ws)
+    a = assumptions(ws, as_of=day)
     return plan_from_charter(ws.charter, start=start_day, expected_rates=a.failure_rates,
                              human_success=a.human_success, success_diff=a.success_diff,
                              agent_worse_rate=a.agent_worse_rate, source=a.source)

@@ -13,6 +13,7 @@ import datetime as dt
 
 import polars as pl
 
+from rolloutkit.timeline._plan import rows_as_of
 from rolloutkit.timeline._results import Phase, Plan, Progress
 from rolloutkit.workspace import Workspace
 
@@ -61,14 +62,14 @@ def progress(ws: Workspace, plan: Plan, *, as_of: dt.date | str | None = None) -
 def _first_day(ws: Workspace, name: str, day: dt.date) -> dt.date | None:
     if not ws.has(name):
         return None
-    return ws.table(name).filter(pl.col("day") <= day).select(pl.col("day").min()).collect().item()
+    return rows_as_of(ws, name, day).select(pl.col("day").min()).collect().item()
 
 
 def _daily_shares(ws: Workspace, day: dt.date) -> pl.DataFrame:
     """The flag's last value on each day it changed, up to `day`."""
     if not ws.has("flags"):
         return pl.DataFrame(schema={"day": pl.Date, "flag": pl.Float64})
-    return (ws.table("flags").filter(pl.col("day") <= day)
+    return (rows_as_of(ws, "flags", day)
             .group_by("day").agg(pl.col("traffic_share").sort_by("ts").last().alias("flag"))
             .sort("day").collect())
 
