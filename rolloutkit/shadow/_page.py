@@ -117,7 +117,11 @@ def _page(ws: Workspace, found: Evidence, cost: pl.DataFrame | Missing) -> Shado
         "cost_latency": cost,
     }
     if found.review is None:
-        missing = missing_table("reviews", fix="Reviews of each week's sample (`rolloutkit sample`) fill it.")
+        missing = missing_table(
+            "reviews",
+            fix="Add reviews.parquet, reviews.csv or reviews.ndjson: the reviewers' verdicts on each week's "
+            "sample (`rolloutkit sample` draws it).",
+        )
         return ShadowPage(**shown, **dict.fromkeys(_REVIEW_PARTS, missing))
     items, reviews = found.review.items, found.review.reviews
     return ShadowPage(
