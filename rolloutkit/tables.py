@@ -7,7 +7,7 @@ with a time column gains a `day` column bucketed in the charter's time zone.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -15,11 +15,11 @@ import polars as pl
 
 from rolloutkit.errors import DataError
 
-Kind = Literal["str", "int", "float", "bool", "datetime"]
+Kind = Literal["str", "int", "float", "bool", "datetime", "date"]
 FORMATS = (".parquet", ".csv", ".ndjson")
 _DTYPES: dict[str, pl.DataType] = {
     "str": pl.String(), "int": pl.Int64(), "float": pl.Float64(), "bool": pl.Boolean(),
-    "datetime": pl.Datetime("us", "UTC"),
+    "datetime": pl.Datetime("us", "UTC"), "date": pl.Date(),
 }
 _ROW = "__row"
 
@@ -37,6 +37,8 @@ class Column:
     unique: bool = False
     #: Values must be null or one of the charter's failure modes.
     failure_mode: bool = False
+    #: Values must not exceed this column's on the same row (a count within its total).
+    at_most: str | None = None
 
 
 @dataclass(frozen=True)
@@ -47,9 +49,19 @@ class TableContract:
     time_column: str | None = None
     #: Columns that together identify a row.
     key: tuple[str, ...] = ()
+    #: A required column per charter failure mode, named this column's name + the mode (`fail__` + `wrong_policy`).
+    per_failure_mode: Column | None = None
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
+
+    def with_failure_modes(self, modes: tuple[str, ...]) -> TableContract:
+        """The contract with its per-failure-mode columns spelled out for these modes."""
+        if self.per_failure_mode is None:
+            return self
+        template = self.per_failure_mode
+        spelled = tuple(replace(template, name=f"{template.name}{mode}") for mode in modes)
+        return replace(self, columns=self.columns + spelled, per_failure_mode=None)
 
 
 VERDICTS = ("agent_better", "equivalent", "agent_worse", "unclear")
@@ -126,6 +138,42 @@ CONTRACTS: dict[str, TableContract] = {
 }
 TABLE_NAMES = tuple(CONTRACTS)
 
+#: Daily counts a warehouse (or `rolloutkit counts`) computes from `canary` and `shadow` rows; see rolloutkit.counts.
+COUNT_CONTRACTS: dict[str, TableContract] = {
+    "canary_daily": TableContract("canary_daily", (
+        Column("day", "date"),
+        Column("segment_start", "datetime", nullable=True),
+        Column("arm", "str", allowed=ARMS),
+        Column("n", "int", low=0),
+        Column("successes", "int", low=0, at_most="n"),
+        Column("disallowed", "int", required=False, low=0, at_most="n"),
+        Column("unreviewed", "int", required=False, low=0, at_most="n"),
+        Column("over_actions", "int", required=False, low=0, at_most="n"),
+        Column("over_dollars", "int", required=False, low=0, at_most="n"),
+        Column("cost_usd", "float", required=False, low=0),
+        Column("cost_n", "int", required=False, low=0, at_most="n"),
+        Column("latency_ms_sum", "float", required=False, low=0),
+        Column("latency_ms_sumsq", "float", required=False, low=0),
+        Column("latency_n", "int", required=False, low=0, at_most="n"),
+        Column("computed_at", "datetime", required=False, nullable=True),
+    ), key=("day", "segment_start", "arm"), per_failure_mode=Column("fail__", "int", low=0, at_most="n")),
+    "shadow_daily": TableContract("shadow_daily", (
+        Column("day", "date"),
+        Column("segment", "str"),
+        Column("interactions", "int", low=0),
+        Column("agreed", "int", low=0, at_most="interactions"),
+        Column("agent_cost_usd", "float", required=False, low=0),
+        Column("agent_cost_n", "int", required=False, low=0, at_most="interactions"),
+        Column("agent_latency_ms_sum", "float", required=False, low=0),
+        Column("agent_latency_ms_sumsq", "float", required=False, low=0),
+        Column("agent_latency_n", "int", required=False, low=0, at_most="interactions"),
+        Column("human_handle_s_sum", "float", required=False, low=0),
+        Column("human_handle_s_sumsq", "float", required=False, low=0),
+        Column("human_handle_n", "int", required=False, low=0, at_most="interactions"),
+        Column("computed_at", "datetime", required=False, nullable=True),
+    ), key=("day", "segment")),
+}
+
 
 def find_table(directory: str | Path, name: str) -> Path | None:
     """The file (or folder of Parquet parts) holding table `name` in a workspace, or None when absent."""
@@ -171,7 +219,9 @@ def read_table(
     `failure_modes` (the charter's) are the values allowed in failure_mode columns. Raises `DataError` naming the
     file, the column, the rule and a few offending rows (1-based data row numbers).
     """
-    contract = CONTRACTS[contract] if isinstance(contract, str) else contract
+    contract = (CONTRACTS.get(contract) or COUNT_CONTRACTS[contract]) if isinstance(contract, str) else contract
+    if failure_modes is not None:
+        contract = contract.with_failure_modes(failure_modes)
     path = Path(path)
     raw = scan(path)
     try:
@@ -193,6 +243,10 @@ def read_table(
 
 def _cast(column: Column, dtype: pl.DataType) -> pl.Expr:
     col = pl.col(column.name)
+    if column.kind == "date":
+        if isinstance(dtype, pl.Date | pl.Datetime):
+            return col.cast(pl.Date)
+        return col.cast(pl.String).str.strip_chars().str.to_date("%Y-%m-%d", strict=False)
     if column.kind == "datetime":
         if isinstance(dtype, pl.Datetime):
             at_utc = col.dt.convert_time_zone("UTC") if dtype.time_zone else col.dt.replace_time_zone("UTC")
@@ -253,6 +307,9 @@ def _rules(columns: list[Column], schema: pl.Schema, contract: TableContract,
             else:
                 text = f"must be in {'(' if c.low_open else '['}{c.low:g}, {c.high:g}]"
             rules.append(_Rule(c.name, text, below | above))
+        if c.at_most and c.at_most in schema:
+            total = _cast(contract.column(c.at_most), schema[c.at_most])
+            rules.append(_Rule(c.name, f"must not exceed `{c.at_most}`", typed > total))
         if c.unique:
             # Counting distinct 64-bit hashes is several times cheaper than marking duplicates on millions of ids;
             # the duplicated rows are only looked up when the count says there are some (which also weeds out
@@ -271,7 +328,7 @@ def _needs_parsing(column: Column, dtype: pl.DataType) -> bool:
     """Whether values can fail to convert: text that must become numbers, flags or timestamps."""
     if column.kind == "str":
         return False
-    if column.kind == "datetime":
+    if column.kind in ("datetime", "date"):
         return not isinstance(dtype, pl.Datetime | pl.Date)
     if column.kind == "bool":
         return dtype != pl.Boolean
@@ -280,7 +337,7 @@ def _needs_parsing(column: Column, dtype: pl.DataType) -> bool:
 
 def _kind_words(kind: Kind) -> str:
     return {"str": "text", "int": "a whole number", "float": "a number", "bool": "true/false",
-            "datetime": "a timestamp (ISO 8601, e.g. 2026-11-02T14:05:00Z)"}[kind]
+            "datetime": "a timestamp (ISO 8601, e.g. 2026-11-02T14:05:00Z)", "date": "a date (YYYY-MM-DD)"}[kind]
 
 
 def _validate(file: str, raw: pl.LazyFrame, schema: pl.Schema, columns: list[Column], contract: TableContract,
