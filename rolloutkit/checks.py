@@ -29,7 +29,7 @@ LABELS = {
     "freshness": "Data freshness",
     "min_weeks": "Weeks in shadow",
     "reviews_per_week": "Reviews each week",
-    "agent_worse": "Agent worse than human",
+    "agent_worse_rate": "Agent worse than human",
     "failure_mode": "Failure mode in review",
     "incidents": "Open incidents",
     "eval_regressions": "Eval regressions",

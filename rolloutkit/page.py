@@ -56,7 +56,8 @@ def missing_table(table: str, *, fix: str | None = None) -> Missing:
 
 def missing_headline(slug: str, title: str, missing: Missing) -> Headline:
     """The memo line of a phase that has not started."""
-    return Headline(page=slug, title=title, status="missing", sentence=f"Not started: {missing.what}")
+    what = missing.what[:1].lower() + missing.what[1:]
+    return Headline(page=slug, title=title, status="missing", sentence=f"Not started: {what}")
 
 
 class Page(Protocol):
