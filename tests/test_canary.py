@@ -13,8 +13,9 @@ import yaml
 from polars.testing import assert_frame_equal
 
 from rolloutkit import canary, load_workspace
-from rolloutkit.canary_data import stage_segments
+from rolloutkit.errors import DataError
 from rolloutkit.memo import headlines
+from rolloutkit.page import Missing
 
 START = dt.date(2026, 10, 1)
 DAY_US = 86_400_000_000
@@ -106,18 +107,17 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("cases")
 
 
-def test_stage_segments_classify_drills_rollbacks_and_ramps() -> None:
-    at = [dt.datetime(2026, 10, d, h, tzinfo=dt.UTC) for d, h in
-          ((1, 9), (3, 14), (3, 15), (5, 9), (6, 9), (7, 9), (8, 9), (8, 10))]
-    flags = pl.DataFrame({"ts": at, "traffic_share": [0.05, 0.0, 0.05, 0.0, 0.05, 0.15, 0.0, 0.15],
-                          "reason": ["start", "rollback drill", "drill: restore", "rollback: bad routes", "fixed",
-                                     "expand", "drill", "restore"],
-                          "day": [t.date() for t in at]}).with_columns(pl.col("ts").dt.cast_time_unit("us"))
-    segments = stage_segments(flags)
+def test_stage_segments_classify_drills_rollbacks_and_ramps(folder: Path) -> None:
+    flags = [(0, 9.0, 0.05, "start"), (2, 14.0, 0.0, "rollback drill"), (2, 15.0, 0.05, "drill: restore"),
+             (4, 9.0, 0.0, "rollback: bad routes"), (5, 9.0, 0.05, "fixed"), (6, 9.0, 0.15, "expand"),
+             (7, 9.0, 0.0, "drill"), (7, 10.0, 0.15, "restore")]
+    counts = canary.canary_counts(load_workspace(write_canary(folder / "segments", flags=flags, days=8, daily=200)))
+    segments = counts.segments
     expected = pl.DataFrame({
         "kind": ["start", "ramp", "drill", "drill_restore", "rollback", "ramp", "ramp", "drill", "drill_restore"],
         "epoch": [0, 1, 1, 1, 2, 3, 4, 4, 4]})
     assert_frame_equal(segments.select("kind", "epoch"), expected)
+    assert counts.epochs["share"].to_list() == [0.0, 0.05, 0.0, 0.05, 0.15]
 
 
 def test_a_drill_does_not_restart_the_stage_but_a_rollback_does(folder: Path) -> None:
@@ -201,9 +201,10 @@ def test_json_contract_and_headline(healthy: Path) -> None:
                      "trigger:1", "guardrails", "srm", "bake_time", "stability", "freshness"]
     assert all(set(c) >= {"name", "status", "estimate", "lower", "upper", "threshold", "sentence"}
                for c in data["checks"])
-    line = canary.headline(ws, as_of=None)
+    line = canary.page(ws).headline
     assert (line.page, line.status, line.decision) == ("canary_readiness", "good", "expand")
     assert line.sentence.startswith("Expand from 40% to 80%")
+    assert line.heading == "Expand 40% → 80%" and line.details == data
 
 
 def test_cli_readiness_json(healthy: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -221,3 +222,92 @@ def test_missing_flags_table_is_missing_on_the_memo(folder: Path) -> None:
     (path / "flags.parquet").unlink()
     line = next(h for h in headlines(load_workspace(path)) if h.page == "canary_readiness")
     assert line.status == "missing" and "flags" in line.sentence
+
+
+def _rows(folder: Path) -> Path:
+    """Five interactions over two days around a flag change at noon, with sessions, costs and latencies."""
+    charter = {**CHARTER, "guardrails": {**CHARTER["guardrails"], "max_actions_per_session": 5}}
+    folder.mkdir(parents=True)
+    (folder / "charter.yaml").write_text(yaml.safe_dump(charter, sort_keys=False))
+    at = [dt.datetime(2026, 10, 1, 8), dt.datetime(2026, 10, 1, 13), dt.datetime(2026, 10, 1, 14),
+          dt.datetime(2026, 10, 2, 9), dt.datetime(2026, 10, 2, 10)]
+    pl.DataFrame({
+        "interaction_id": ["a", "b", "c", "d", "e"], "ts": at, "arm": ["human", "agent", "agent", "agent", "human"],
+        "success": [True, True, False, True, False],
+        "failure_mode": [None, None, "wrong_route", None, "duplicate_payment"],
+        "session_id": ["s1", "s2", "s3", "s2", None], "actions": [1, 3, 4, 3, 2],
+        "disallowed_actions": [0, 0, 1, 0, 0], "unreviewed_irreversible": [0, 0, 0, 1, 0],
+        "cost_usd": [None, 0.5, None, 0.25, None], "latency_ms": [100.0, 200.0, 300.0, None, 400.0],
+    }).write_parquet(folder / "canary.parquet")
+    pl.DataFrame({"ts": [dt.datetime(2026, 10, 1, 12)], "traffic_share": [0.5], "actor": ["ops"],
+                  "reason": ["start"]}).write_parquet(folder / "flags.parquet")
+    return folder
+
+
+def test_daily_counts_are_the_canary_daily_shape(folder: Path) -> None:
+    ws = load_workspace(_rows(folder / "rows"))
+    noon = dt.datetime(2026, 10, 1, 12, tzinfo=dt.UTC)
+    expected = pl.DataFrame({
+        "day": [dt.date(2026, 10, 1), dt.date(2026, 10, 1), dt.date(2026, 10, 2), dt.date(2026, 10, 2)],
+        "segment_start": [None, noon, noon, noon], "arm": ["human", "agent", "agent", "human"],
+        "n": [1, 2, 1, 1], "successes": [1, 1, 1, 0], "fail__wrong_route": [0, 1, 0, 0],
+        "fail__duplicate_payment": [0, 0, 0, 1], "disallowed": [0, 1, 0, 0], "unreviewed": [0, 0, 1, 0],
+        # session s2 (3 + 3 actions, over the limit of 5) counts on its first day only
+        "over_actions": [0, 1, 0, 0], "cost_usd": [0.0, 0.5, 0.25, 0.0], "cost_n": [0, 1, 1, 0],
+        "latency_ms_sum": [100.0, 500.0, 0.0, 400.0], "latency_ms_sumsq": [1e4, 1.3e5, 0.0, 1.6e5],
+        "latency_n": [1, 2, 0, 1],
+    }, schema_overrides={"segment_start": pl.Datetime("us", "UTC")})
+    assert_frame_equal(canary.daily_counts(ws), expected)
+    # as of the first day, rows after it are unknown: s2 has 3 actions so far, within the limit
+    assert_frame_equal(canary.daily_counts(ws, as_of="2026-10-01"),
+                       expected.head(2).with_columns(over_actions=pl.lit(0, dtype=pl.Int64)))
+
+
+def test_counts_from_daily_give_the_decisions_the_rows_give(healthy: Path, folder: Path) -> None:
+    ws = load_workspace(healthy)
+    flags = ws.table("flags").collect()
+    for day in (dt.date(2026, 10, 5), dt.date(2026, 10, 20), dt.date(2026, 10, 22)):
+        from_rows = canary.canary_counts(ws, as_of=day)
+        # a warehouse's counts: all days, the flag history without the local day
+        from_daily = canary.counts_from_daily(canary.daily_counts(ws), flags.drop("day"), ws.charter, as_of=day)
+        assert_frame_equal(from_daily.daily, from_rows.daily)
+        assert_frame_equal(from_daily.segments, from_rows.segments)
+        assert canary.readiness(from_daily).to_dict() == canary.readiness(from_rows).to_dict()
+    small = load_workspace(_rows(folder / "rows-again"))
+    counts = canary.canary_counts(small)
+    assert counts.guardrail_columns == ("disallowed", "unreviewed", "over_actions") and counts.has_cost
+    assert counts.daily["seg"].to_list() == [0, 1, 1, 1] and counts.daily["over_dollars"].to_list() == [0] * 4
+
+
+def test_counts_from_daily_refuse_a_missing_mode_and_an_unknown_segment(healthy: Path) -> None:
+    ws = load_workspace(healthy)
+    daily, flags = canary.daily_counts(ws), ws.table("flags").collect()
+    with pytest.raises(DataError, match="missing required column.*fail__duplicate_payment"):
+        canary.counts_from_daily(daily.drop("fail__duplicate_payment"), flags, ws.charter, as_of=START)
+    shifted = daily.with_columns(pl.col("segment_start") + dt.timedelta(seconds=1))
+    with pytest.raises(DataError, match="segment_start.*no flag time"):
+        canary.counts_from_daily(shifted, flags, ws.charter, as_of=START + dt.timedelta(days=21))
+
+
+def test_page_holds_everything_the_notebook_shows(healthy: Path) -> None:
+    ws = load_workspace(healthy)
+    page = canary.page(ws, as_of="2026-10-20")
+    result = canary.readiness(ws, as_of="2026-10-20")
+    assert page.readiness == result and page.headline.heading == "Hold at 40%"
+    assert page.reasons == [*result.reasons] and page.reasons[0].startswith("6 of at least 7 days")
+    assert page.checks_table["status"].to_list() == [c.status for c in result.checks]
+    assert_frame_equal(page.history, canary.decision_history(ws, as_of="2026-10-20"))
+    assert_frame_equal(page.failure_bounds, canary.failure_bounds(ws, as_of="2026-10-20"))
+    assert page.incidents.is_empty() and page.guardrails["breaches"].sum() == 0
+
+
+def test_page_without_canary_or_flags_is_missing_parts_and_never_raises(folder: Path) -> None:
+    for table in ("canary", "flags"):
+        path = write_canary(folder / f"no-{table}", flags=LADDER, days=3, daily=100)
+        (path / f"{table}.parquet").unlink()
+        page = canary.page(load_workspace(path))
+        assert page.headline.status == "missing" and page.headline.sentence.startswith("Not started: ")
+        assert f"`{table}`" in page.headline.sentence and page.reasons == []
+        parts = (page.readiness, page.checks_table, page.counts, page.history, page.failure_bounds,
+                 page.success_gap, page.guardrails, page.traffic_share)
+        assert all(isinstance(part, Missing) for part in parts) and page.incidents.is_empty()

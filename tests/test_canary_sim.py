@@ -14,9 +14,10 @@ import numpy as np
 import polars as pl
 import pytest
 
-from rolloutkit import stats
-from rolloutkit.canary_checks import StageView, stability_check, tuning_n, tuning_trials
+from rolloutkit import canary, stats
+from rolloutkit.canary import tuning_n, tuning_trials
 from rolloutkit.charter import parse_charter
+from rolloutkit.checks import Check
 
 CHARTER = parse_charter({
     "agent": "invoice-triage", "task": "Route invoices",
@@ -102,14 +103,15 @@ def test_success_gap_of_plus_one_point_is_shown_non_inferior_within_the_hold_win
     assert gap_ever_above(0.87, 0.86, 0.40, 400, seed=5) >= 0.8
 
 
-def stage_view(agent: pl.DataFrame) -> StageView:
-    """The slice of a stage view the stability check reads: the agent's daily counts at the stage."""
-    days = agent.height
-    as_of = agent["day"][-1]
-    return StageView(charter=CHARTER, as_of=as_of, share=0.4, started=None,
-                     started_day=as_of - dt.timedelta(days=days - 1), change="ramp", days_at_stage=days,
-                     agent=agent, human=agent.clear(), srm_agent=0, srm_total=0, last_data_day=as_of,
-                     agent_per_day=0.0, total_per_day=0.0)
+#: A stage at 40% opened at midnight of the first simulated day.
+FLAGS = pl.DataFrame({"ts": [dt.datetime(2026, 11, 1, tzinfo=dt.UTC)], "traffic_share": [0.4], "reason": ["ramp"]})
+
+
+def stability(agent: pl.DataFrame) -> Check:
+    """Readiness's stability check on the last day of a stage whose agent arm had these daily counts."""
+    daily = agent.with_columns(segment_start=FLAGS["ts"][0], arm=pl.lit("agent"))
+    counts = canary.counts_from_daily(daily, FLAGS, CHARTER, as_of=agent["day"][-1])
+    return canary.evaluate(counts, counts.as_of, plan=False).check("stability")
 
 
 def daily(rng: np.random.Generator, n: int, rates: dict[str, float], days: int = 7,
@@ -132,15 +134,14 @@ RATES = {"successes": 0.875, "fail__wrong_route": 0.002, "fail__missed_duplicate
 def test_stability_false_alarms_at_most_about_one_percent_over_the_window(n: int) -> None:
     rng = np.random.default_rng(6)
     sims = 1000
-    alarms = sum(stability_check(stage_view(daily(rng, n, RATES))).status == "fail" for _ in range(sims))
+    alarms = sum(stability(daily(rng, n, RATES)).status == "fail" for _ in range(sims))
     assert alarms / sims <= 0.01 + slack(0.01, sims)
 
 
 @pytest.mark.slow
 def test_stability_catches_a_day_at_eight_times_the_failure_rate() -> None:
     rng = np.random.default_rng(7)
-    caught = [stability_check(stage_view(daily(rng, 1600, RATES, spike=("fail__wrong_route", 0.016))))
-              for _ in range(200)]
+    caught = [stability(daily(rng, 1600, RATES, spike=("fail__wrong_route", 0.016))) for _ in range(200)]
     assert np.mean([c.status == "fail" for c in caught]) >= 0.95
     assert "wrong_route above its daily limits on 2026-11-04" in next(c.sentence for c in caught
                                                                       if c.status == "fail")

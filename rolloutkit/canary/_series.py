@@ -12,13 +12,10 @@ import math
 import polars as pl
 
 from rolloutkit import stats
-from rolloutkit.canary_checks import GUARDRAIL_WORDS, tuning_n, tuning_trials
-from rolloutkit.canary_data import CanaryCounts, canary_counts, failure_column
+from rolloutkit.canary._checks import tuning_n, tuning_trials
+from rolloutkit.canary._counts import counts_of
+from rolloutkit.canary._results import GUARDRAIL_WORDS, CanaryCounts, failure_column
 from rolloutkit.workspace import Workspace
-
-
-def _counts(source: Workspace | CanaryCounts, as_of: dt.date | str | None) -> CanaryCounts:
-    return source if isinstance(source, CanaryCounts) else canary_counts(source, as_of=as_of)
 
 
 def _per_epoch_day(counts: CanaryCounts, arm: str) -> pl.DataFrame:
@@ -39,7 +36,7 @@ def failure_bounds(source: Workspace | CanaryCounts, *, as_of: dt.date | str | N
 
     Columns: day, stage, epoch, failure_mode, failures, trials, estimate, lower, upper, max_rate.
     """
-    counts = _counts(source, as_of)
+    counts = counts_of(source, as_of)
     charter = counts.charter
     agent = _per_epoch_day(counts, "agent")
     modes = [m for m in charter.failure_modes if m.max_rate > 0]
@@ -66,7 +63,7 @@ def success_gap(source: Workspace | CanaryCounts, *, as_of: dt.date | str | None
     Columns: day, stage, epoch, agent_rate, human_rate, estimate, lower, upper, threshold. Days at 100% (no human
     arm) are left out: the few human rows there are a drill's minutes at 0%, not a comparison.
     """
-    counts = _counts(source, as_of)
+    counts = counts_of(source, as_of)
     charter = counts.charter
     agent = (_per_epoch_day(counts, "agent").filter(pl.col("stage") < 1)
              .select("epoch", "stage", "day", "cum_n", "cum_successes"))
@@ -93,7 +90,7 @@ def guardrail_breaches(source: Workspace | CanaryCounts, *, as_of: dt.date | str
 
     Columns: day, stage, kind, breaches.
     """
-    counts = _counts(source, as_of)
+    counts = counts_of(source, as_of)
     agent = _per_epoch_day(counts, "agent")
     kinds = [k for k in GUARDRAIL_WORDS if k in counts.guardrail_columns]
     schema = {"day": pl.Date, "stage": pl.Float64, "kind": pl.String, "breaches": pl.Int64}
@@ -112,7 +109,7 @@ def traffic_share(source: Workspace | CanaryCounts, *, as_of: dt.date | str | No
     `lower`/`upper` bound the observed share at 99.9% (Wilson), the SRM test's level.
     Columns: day, agent, total, observed_share, lower, upper, flag_share.
     """
-    counts = _counts(source, as_of)
+    counts = counts_of(source, as_of)
     per_seg = (counts.daily.join(counts.segments.select("seg", "share"), on="seg")
                .group_by("day", "seg", "share")
                .agg(pl.col("n").filter(pl.col("arm") == "agent").sum().alias("agent"),

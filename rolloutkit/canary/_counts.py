@@ -1,0 +1,155 @@
+"""Canary counts: the workspace's `canary` rows → daily counts (one lazy query) → `CanaryCounts` with the stages.
+
+Two steps, so that daily counts computed elsewhere (a warehouse's `canary_daily`) can feed the second directly:
+- `daily_counts(ws)` aggregates the rows to one row per (day, segment_start, arm) in the public `canary_daily`
+  shape: `segment_start` is the `flags.ts` in force at the interaction's time (null before the first flag);
+- `counts_from_daily(daily, flags, charter)` maps each `segment_start` to its flag segment and stage epoch.
+
+Everything downstream (checks, decisions, history, charts) works on these counts, never on rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from rolloutkit.canary._results import COUNT_COLUMNS, FLOAT_COLUMNS, GUARDRAIL_WORDS, CanaryCounts, failure_column
+from rolloutkit.canary._stages import stage_epochs, stage_segments
+from rolloutkit.charter import Charter
+from rolloutkit.errors import DataError
+from rolloutkit.workspace import Workspace
+
+_KEYS = ("day", "segment_start", "arm")
+_TIME = pl.Datetime("us", "UTC")
+
+
+def _flags(ws: Workspace, day: dt.date) -> pl.DataFrame:
+    return ws.table("flags").filter(pl.col("day") <= day).select("ts", "traffic_share", "reason", "day").collect()
+
+
+def daily_counts(ws: Workspace, *, as_of: dt.date | str | None = None) -> pl.DataFrame:
+    """The canary table as daily counts in the `canary_daily` shape, from one lazy query over its rows.
+
+    One row per (`day`: local date in the charter's time zone, `segment_start`: the `flags.ts` in force at the
+    interaction's time, null before the first flag, `arm`) with `n`, `successes` and one `fail__<mode>` per
+    charter failure mode; then, where the canary table has the columns to measure them, `disallowed` and
+    `unreviewed` (interactions with a disallowed action or an unreviewed irreversible one), `over_actions` and
+    `over_dollars` (sessions over the charter's limits, counted on their first day and segment), `cost_usd` and
+    `cost_n` (sum and count of reported costs), `latency_ms_sum`, `latency_ms_sumsq` and `latency_n`. Rows after
+    `as_of` are ignored.
+    """
+    day = ws.resolve_as_of(as_of)
+    return _daily_counts(ws, day, _flags(ws, day)["ts"])
+
+
+def _daily_counts(ws: Workspace, day: dt.date, flag_times: pl.Series) -> pl.DataFrame:
+    charter = ws.charter
+    times = flag_times.sort()
+    rows = ws.table("canary")
+    schema = rows.collect_schema()
+    rows = rows.filter(pl.col("day") <= day).with_columns(
+        seg=pl.lit(times).search_sorted(pl.col("ts"), side="right").cast(pl.UInt32))
+    guard = charter.guardrails
+    aggs = [pl.len().cast(pl.Int64).alias("n"), pl.col("success").sum().cast(pl.Int64).alias("successes")]
+    aggs += [(pl.col("failure_mode") == m).sum().cast(pl.Int64).alias(failure_column(m))
+             for m in charter.failure_mode_names]
+    for name, column in (("disallowed", "disallowed_actions"), ("unreviewed", "unreviewed_irreversible")):
+        if column in schema:
+            aggs.append((pl.col(column) > 0).sum().cast(pl.Int64).alias(name))
+    session_limits = {name: (column, limit) for name, column, limit in (
+        ("over_actions", "actions", guard.max_actions_per_session if guard else None),
+        ("over_dollars", "dollars", guard.max_dollars_per_session if guard else None),
+    ) if limit is not None and column in schema}
+    has_sessions = "session_id" in schema
+    if not has_sessions:  # without sessions, each interaction is its own session
+        for name, (column, limit) in session_limits.items():
+            aggs.append((pl.col(column) > limit).sum().cast(pl.Int64).alias(name))
+    if "cost_usd" in schema:
+        aggs += [pl.col("cost_usd").sum().cast(pl.Float64).alias("cost_usd"),
+                 pl.col("cost_usd").count().cast(pl.Int64).alias("cost_n")]
+    if "latency_ms" in schema:
+        latency = pl.col("latency_ms").cast(pl.Float64)
+        aggs += [latency.sum().alias("latency_ms_sum"), (latency * latency).sum().alias("latency_ms_sumsq"),
+                 latency.count().cast(pl.Int64).alias("latency_n")]
+    queries = [rows.group_by("day", "seg", "arm").agg(aggs)]
+    # sessions are grouped by a 64-bit hash of their id: three times faster than string keys at 10M rows, and a
+    # collision (odds about 3 in 10^8 at a million sessions) could only merge two sessions' action counts
+    if has_sessions and session_limits:
+        sessions = (rows.filter(pl.col("arm") == "agent")
+                    .group_by(pl.when(pl.col("session_id").is_not_null()).then(pl.col("session_id").hash())
+                              .otherwise(pl.col("interaction_id").hash()).alias("session"))
+                    .agg(pl.col("day").min(), pl.col("seg").min(),
+                         *[pl.col(c).sum().alias(c) for c, _ in session_limits.values()])
+                    .group_by("day", "seg")
+                    .agg(*[(pl.col(c) > limit).sum().cast(pl.Int64).alias(name)
+                           for name, (c, limit) in session_limits.items()])
+                    .with_columns(arm=pl.lit("agent")))
+        queries.append(sessions)
+    collected = pl.collect_all(queries)
+    daily = collected[0]
+    if len(collected) > 1:  # a session's first row is an agent row of its (day, seg), so a left join loses none
+        daily = daily.join(collected[1], on=["day", "seg", "arm"], how="left")
+    starts = pl.DataFrame({"seg": pl.Series(range(1, times.len() + 1), dtype=pl.UInt32),
+                           "segment_start": times.cast(_TIME)})
+    fails = [failure_column(m) for m in charter.failure_mode_names]
+    optional = [c for c in COUNT_COLUMNS[2:] if c in daily.columns]
+    return (daily.join(starts, on="seg", how="left")
+            .select(*_KEYS, *COUNT_COLUMNS[:2], *fails, pl.col(optional).fill_null(0))
+            .sort(*_KEYS))
+
+
+def counts_from_daily(daily: pl.DataFrame, flags: pl.DataFrame, charter: Charter, *,
+                      as_of: dt.date) -> CanaryCounts:
+    """`CanaryCounts` from daily counts in the `canary_daily` shape and the flag history, as of the end of `as_of`.
+
+    `daily` is `daily_counts(ws)` or the same counts computed elsewhere (a warehouse's `canary_daily`); `flags` has
+    `ts`, `traffic_share` and `reason` (and `day`, the local date, or it is taken from `ts` in the charter's time
+    zone). Each `segment_start` must be a flag time: it names the flag segment, and so the stage, the counts belong
+    to. Counts the table does not have are 0, and `guardrail_columns`/`has_cost` say which it measures. A
+    failure mode of the charter without its `fail__<mode>` column is an error, never a zero.
+    """
+    required = [*_KEYS, "n", "successes", *(failure_column(m) for m in charter.failure_mode_names)]
+    missing = [c for c in required if c not in daily.columns]
+    if missing:
+        raise DataError("canary_daily", f"is missing required column(s) {', '.join(missing)} "
+                        f"(it has: {', '.join(daily.columns) or 'no columns'})")
+    if "day" not in flags.columns:
+        flags = flags.with_columns(day=pl.col("ts").dt.convert_time_zone(charter.timezone).dt.date())
+    flags = flags.filter(pl.col("day") <= as_of).select(pl.col("ts").cast(_TIME), "traffic_share", "reason", "day")
+    segments = stage_segments(flags)
+    # two flag rows at one instant: the later one is in force, as `search_sorted(side="right")` finds it
+    starts = (segments.filter(pl.col("start").is_not_null()).group_by("start").agg(pl.col("seg").max())
+              .rename({"start": "segment_start"}))
+    daily = (daily.filter(pl.col("day") <= as_of).with_columns(pl.col("segment_start").cast(_TIME))
+             .join(starts, on="segment_start", how="left"))
+    unknown = daily.filter(pl.col("segment_start").is_not_null() & pl.col("seg").is_null())
+    if unknown.height:
+        raise DataError("canary_daily", "has segment_start values that are no flag time",
+                        column="segment_start", examples=unknown["segment_start"].unique().sort().head(3).to_list())
+    fails = [failure_column(m) for m in charter.failure_mode_names]
+    absent = [c for c in COUNT_COLUMNS if c not in daily.columns]
+    daily = (daily.with_columns(pl.col("seg").fill_null(0),
+                                *(pl.lit(0, dtype=pl.Float64 if c in FLOAT_COLUMNS else pl.Int64).alias(c)
+                                  for c in absent))
+             .select("day", "seg", *_KEYS[1:], pl.col(COUNT_COLUMNS[:2]), pl.col(fails),
+                     pl.col(COUNT_COLUMNS[2:]).fill_null(0))
+             .sort("day", "seg", "arm"))
+    return CanaryCounts(charter=charter, as_of=as_of, daily=daily, segments=segments, epochs=stage_epochs(segments),
+                        last_data_day=daily["day"].max() if daily.height else None,
+                        guardrail_columns=tuple(c for c in GUARDRAIL_WORDS if c not in absent),
+                        has_cost="cost_usd" not in absent)
+
+
+def canary_counts(ws: Workspace, *, as_of: dt.date | str | None = None) -> CanaryCounts:
+    """The canary's daily counts, flag segments and stage epochs as of the end of `as_of` (None = the last day
+    with data), from one lazy query over the canary rows. Rows after `as_of` are ignored, so the counts reproduce
+    what was known on that day."""
+    day = ws.resolve_as_of(as_of)
+    flags = _flags(ws, day)
+    return counts_from_daily(_daily_counts(ws, day, flags["ts"]), flags, ws.charter, as_of=day)
+
+
+def counts_of(source: Workspace | CanaryCounts, as_of: dt.date | str | None) -> CanaryCounts:
+    """The counts already read, or a workspace's counts as of `as_of`."""
+    return source if isinstance(source, CanaryCounts) else canary_counts(source, as_of=as_of)
