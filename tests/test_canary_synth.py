@@ -99,3 +99,13 @@ def test_series_are_daily_counts_not_rows(scenarios: dict) -> None:
     assert (last["lower"], last["upper"]) == pytest.approx((check.lower, check.upper))
     share = canary.traffic_share(counts)
     assert share.filter(pl.col("day") > share["day"].min())["flag_share"].is_between(0.05 - 1e-9, 0.4 + 1e-9).all()
+
+
+def test_charts_show_a_missing_part_as_its_note() -> None:
+    page = canary.page(load_workspace(rk.paths.DEMO_DIR / "kb-answers"))  # in shadow: no canary table
+    assert rk.charts.canary_decision_history(page.history, page.incidents) is page.history
+    for chart, part in ((rk.charts.canary_failure_bounds, page.failure_bounds),
+                        (rk.charts.canary_success_gap, page.success_gap),
+                        (rk.charts.canary_guardrails, page.guardrails),
+                        (rk.charts.canary_traffic_share, page.traffic_share)):
+        assert chart(part) is part and "no `canary` table" in part._repr_html_()

@@ -1,7 +1,8 @@
 """Charts for the canary phase: decision history, failure-rate bounds, success gap, guardrails, traffic share.
 
-Each builder takes one of `rolloutkit.canary`'s aggregated frames (never rows) and returns a chart whose title
-states the finding and whose threshold is drawn.
+Each builder takes one of `rolloutkit.canary`'s aggregated frames (never rows), e.g. a part of `canary.page(ws)`,
+and returns a chart whose title states the finding and whose threshold is drawn; a `Missing` part is returned as
+is, so the notebook shows its note.
 """
 
 from __future__ import annotations
@@ -9,23 +10,15 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from rolloutkit.charts.base import COLOURS, HEIGHT, WIDTH, threshold_rule, titled
+from rolloutkit.charts.base import COLOURS, HEIGHT, WIDTH, no_data, passes_missing, threshold_rule, titled
+from rolloutkit.text import plural, stage
 
 __all__ = ["canary_decision_history", "canary_failure_bounds", "canary_guardrails", "canary_success_gap",
            "canary_traffic_share"]
 
 _DECISIONS = ["expand", "hold", "rollback"]
 _DAY = alt.X("day:T", title=None, axis=alt.Axis(format="%b %d"))
-
-
-def _pct(share: float) -> str:
-    return f"{100 * share:g}%"
-
-
-def _empty(title: str) -> alt.Chart:
-    frame = pl.DataFrame({"text": ["no canary traffic yet"]})
-    return titled(alt.Chart(frame).mark_text(fontSize=13, color=COLOURS["muted"]).encode(text="text:N")
-                  .properties(width=WIDTH, height=60), title)
+_NO_TRAFFIC = "no canary traffic yet"
 
 
 def _history_title(history: pl.DataFrame) -> str:
@@ -33,16 +26,17 @@ def _history_title(history: pl.DataFrame) -> str:
     last = history.row(-1, named=True)
     if rollbacks.height:
         first = rollbacks.row(0, named=True)
-        return f"Rollback first called on {first['day']:%b %d} at {_pct(first['stage'])} ({first['driver']})"
+        return f"Rollback first called on {first['day']:%b %d} at {stage(first['stage'])} ({first['driver']})"
     if last["decision"] == "expand":
-        return f"Ready to expand from {_pct(last['stage'])} as of {last['day']:%b %d}"
+        return f"Ready to expand from {stage(last['stage'])} as of {last['day']:%b %d}"
     if last["stage"] == 0:
         return f"The agent is at 0% as of {last['day']:%b %d}"
     if last["stage"] >= 1:
         return f"At 100% as of {last['day']:%b %d}: the rollout is complete and supervision applies"
-    return f"Holding at {_pct(last['stage'])}: {last['driver']} not yet passed"
+    return f"Holding at {stage(last['stage'])}: {last['driver']} not yet passed"
 
 
+@passes_missing
 def canary_decision_history(history: pl.DataFrame, incidents: pl.DataFrame | None = None) -> alt.TopLevelMixin:
     """The decision each day would have given, on the stage ladder, with stage changes and incidents marked.
 
@@ -50,7 +44,7 @@ def canary_decision_history(history: pl.DataFrame, incidents: pl.DataFrame | Non
     """
     title = "Decision history"
     if history.is_empty():
-        return _empty(title)
+        return no_data(title, _NO_TRAFFIC)
     scale = alt.Scale(domain=_DECISIONS, range=[COLOURS[d] for d in _DECISIONS])
     base = alt.Chart(history).encode(x=_DAY)
     stage_axis = alt.Y("stage:Q", title="share routed to the agent", axis=alt.Axis(format="%"),
@@ -77,6 +71,7 @@ def canary_decision_history(history: pl.DataFrame, incidents: pl.DataFrame | Non
     return titled(alt.layer(*layers).properties(width=WIDTH, height=HEIGHT), _history_title(history), subtitle)
 
 
+@passes_missing
 def canary_failure_bounds(bounds: pl.DataFrame) -> alt.TopLevelMixin:
     """Each failure mode's rate at its stage with the confidence-sequence band, against its limit.
 
@@ -84,7 +79,7 @@ def canary_failure_bounds(bounds: pl.DataFrame) -> alt.TopLevelMixin:
     """
     title = "Failure rates against their limits"
     if bounds.is_empty():
-        return _empty(title)
+        return no_data(title, _NO_TRAFFIC)
     latest = bounds.filter(pl.col("epoch") == pl.col("epoch").max()).group_by("failure_mode").agg(
         pl.col("lower", "upper", "max_rate").sort_by("day").last())
     above = latest.filter(pl.col("lower") > pl.col("max_rate"))["failure_mode"].to_list()
@@ -96,7 +91,7 @@ def canary_failure_bounds(bounds: pl.DataFrame) -> alt.TopLevelMixin:
     else:
         title = "Every failure mode's upper bound is below its limit at this stage"
     # the first days' bands are very wide: draw them up to 3x the limit (tooltips keep the true bound)
-    frame = bounds.with_columns(pl.col("stage").map_elements(_pct, return_dtype=pl.String).alias("stage_label"),
+    frame = bounds.with_columns(pl.col("stage").map_elements(stage, return_dtype=pl.String).alias("stage_label"),
                                 upper_shown=pl.min_horizontal("upper", 3 * pl.col("max_rate")))
     base = alt.Chart(frame).encode(x=_DAY, detail="epoch:N")
     y = alt.Y("estimate:Q", title="failure rate at the stage", axis=alt.Axis(format="%"))
@@ -115,15 +110,16 @@ def canary_failure_bounds(bounds: pl.DataFrame) -> alt.TopLevelMixin:
     return titled(chart, title, "Shaded: the peeking-safe 95% band, restarting at each stage; red dashes: the limit")
 
 
+@passes_missing
 def canary_success_gap(gap: pl.DataFrame) -> alt.TopLevelMixin:
     """Agent − human success at each stage with its confidence-sequence band, against −margin."""
     title = "Success gap (agent − human)"
     measured = gap.filter(pl.col("lower").is_not_null())
     if measured.is_empty():
-        return _empty(title)
+        return no_data(title, _NO_TRAFFIC)
     last = measured.row(-1, named=True)
     margin = last["threshold"]
-    at = f" at {_pct(last['stage'])}"
+    at = f" at {stage(last['stage'])}"
     if last["upper"] < margin:
         title = f"The agent is worse than humans beyond the {-margin:.1%} margin{at}"
     elif last["lower"] > margin:
@@ -148,14 +144,15 @@ def canary_success_gap(gap: pl.DataFrame) -> alt.TopLevelMixin:
                   "Shaded: the peeking-safe 95% band at each stage; red dashes: the non-inferiority margin")
 
 
+@passes_missing
 def canary_guardrails(breaches: pl.DataFrame) -> alt.TopLevelMixin:
     """Guardrail breaches per day by kind; any breach holds the stage."""
     if breaches.is_empty():
-        return _empty("Guardrail breaches per day")
+        return no_data("Guardrail breaches per day", _NO_TRAFFIC)
     total = int(breaches["breaches"].sum())
     days = breaches.filter(pl.col("breaches") > 0)["day"].n_unique()
     title = ("No guardrail breach during the canary" if total == 0
-             else f"{total} guardrail breach{'es' if total != 1 else ''} on {days} day{'s' if days != 1 else ''}")
+             else f"{plural(total, 'guardrail breach', 'guardrail breaches')} on {plural(days, 'day')}")
     bars = alt.Chart(breaches).mark_bar(size=8).encode(
         x=_DAY, y=alt.Y("sum(breaches):Q", title="agent breaches", axis=alt.Axis(tickMinStep=1)),
         color=alt.Color("kind:N", title=None, legend=alt.Legend(orient="bottom")),
@@ -165,13 +162,14 @@ def canary_guardrails(breaches: pl.DataFrame) -> alt.TopLevelMixin:
     return titled(chart.properties(width=WIDTH, height=180), title)
 
 
+@passes_missing
 def canary_traffic_share(share: pl.DataFrame) -> alt.TopLevelMixin:
     """The agent's observed share of traffic each day against the flag (99.9% bands, the SRM test's level)."""
     if share.is_empty():
-        return _empty("Traffic share: observed vs flag")
+        return no_data("Traffic share: observed vs flag", _NO_TRAFFIC)
     off = share.filter((pl.col("flag_share") < pl.col("lower")) | (pl.col("flag_share") > pl.col("upper")))
     title = ("The observed split matches the flag every day" if off.is_empty()
-             else f"The observed split misses the flag on {off.height} day{'s' if off.height != 1 else ''}")
+             else f"The observed split misses the flag on {plural(off.height, 'day')}")
     base = alt.Chart(share).encode(x=_DAY)
     y = alt.Y("observed_share:Q", title="share of traffic to the agent", axis=alt.Axis(format="%"))
     flag = base.mark_line(interpolate="step-after", color=COLOURS["threshold"], strokeDash=[6, 4]).encode(
