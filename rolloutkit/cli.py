@@ -76,6 +76,28 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--scenario", default="healthy", help="healthy, regressing, low_traffic, ... (see synth)")
     demo.set_defaults(handler=_demo)
+
+    imports = sub.add_parser("import", help="build a workspace table from another tool's export")
+    kinds = imports.add_subparsers(dest="kind", metavar="KIND", required=True)
+    flags = kinds.add_parser("flags", help="the flags table from a flag platform's change history")
+    flags.add_argument("workspace", type=Path, metavar="WS")
+    flags.add_argument("files", nargs="+", type=Path, metavar="FILE",
+                       help="JSON as the platform's API returned it (see docs/importers.md)")
+    flags.add_argument("--from", dest="platform", required=True, choices=("launchdarkly", "unleash", "growthbook"))
+    flags.add_argument("--flag", required=True, metavar="KEY", help="the flag's key")
+    flags.add_argument("--environment", metavar="ENV", help="the environment (default: the only one named)")
+    flags.add_argument("--variation", metavar="VALUE", help="the agent's variation (default: the flag on / true)")
+    flags.add_argument("--replace", action="store_true", help="overwrite an existing flags table")
+    flags.set_defaults(handler=_import_flags)
+    langfuse = kinds.add_parser("langfuse", help="the reviews table from a Langfuse export's annotation scores")
+    langfuse.add_argument("workspace", type=Path, metavar="WS")
+    langfuse.add_argument("export", type=Path, metavar="EXPORT", help="a scores file, or the export's folder")
+    langfuse.add_argument("--verdict-score", default="verdict", metavar="NAME",
+                          help="the categorical score holding the verdict (default: verdict)")
+    langfuse.add_argument("--failure-mode-score", default="failure_mode", metavar="NAME",
+                          help="the categorical score holding the failure mode (default: failure_mode)")
+    langfuse.add_argument("--replace", action="store_true", help="overwrite an existing reviews table")
+    langfuse.set_defaults(handler=_import_langfuse)
     return parser
 
 
@@ -157,6 +179,23 @@ def _demo(args: argparse.Namespace) -> int:
     truth = synth.write_workspace(args.directory, args.scenario, seed=args.seed)
     print(f"wrote scenario {args.scenario!r} (seed {args.seed}) to {args.directory}")
     print(truth)
+    return 0
+
+
+def _import_flags(args: argparse.Namespace) -> int:
+    from rolloutkit import importers
+
+    print(importers.import_flags(args.workspace, args.files, platform=args.platform, flag=args.flag,
+                                 environment=args.environment, variation=args.variation,
+                                 replace=args.replace).describe())
+    return 0
+
+
+def _import_langfuse(args: argparse.Namespace) -> int:
+    from rolloutkit import importers
+
+    print(importers.import_langfuse(args.workspace, args.export, verdict_score=args.verdict_score,
+                                    failure_mode_score=args.failure_mode_score, replace=args.replace).describe())
     return 0
 
 
