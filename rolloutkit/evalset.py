@@ -7,11 +7,13 @@ Four questions, each answered from the `evals` table aggregated to counts:
   Newcombe interval on the difference of pass rates, and the tasks that regressed;
 - growth — how the set grew week by week, by `source` (e.g. shadow regressions and incidents added as tasks).
 
-A version's result is its latest run (`run_at`), so a re-run replaces an earlier one.
+A version's result is its latest run (`run_at`), so a re-run replaces an earlier one. `page(ws, as_of=...)`
+computes all four once, with the memo's headline: whether the eval set blocks the release.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -19,23 +21,26 @@ from typing import Any
 import polars as pl
 
 from rolloutkit import stats
-from rolloutkit.errors import RolloutkitError
-from rolloutkit.memo import Headline
+from rolloutkit.errors import MissingTableError, RolloutkitError
+from rolloutkit.page import Headline, Missing, missing_headline, missing_table
 from rolloutkit.tables import CATEGORIES
+from rolloutkit.text import iso_week_expr, json_rows, plural
 from rolloutkit.workspace import Workspace
 
 __all__ = [
-    "TARGET_TASKS", "Coverage", "EvalSetReport", "VersionComparison", "compare", "coverage", "growth", "headline",
-    "pass_rates", "review", "versions",
+    "ORIGINAL_SOURCE", "SLUG", "TARGET_TASKS", "TITLE", "Coverage", "EvalSetPage", "VersionComparison",
+    "added_tasks", "compare", "coverage", "growth", "page", "pass_rates", "versions",
 ]
 
+SLUG = "eval_set"
+TITLE = "Eval set"
 #: The playbook's size of an eval set: 100–300 tasks.
 TARGET_TASKS = (100, 300)
 #: Tasks without a `source` were in the set from the start.
 ORIGINAL_SOURCE = "original"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Coverage:
     """Distinct tasks per category (`by_category`: category, tasks, share, thin) against the 100–300 target."""
 
@@ -70,7 +75,7 @@ class Coverage:
                 f"{parts}{thin}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class VersionComparison:
     """`candidate` against `baseline` on the tasks both ran (latest run of each).
 
@@ -168,7 +173,8 @@ def coverage(ws: Workspace, *, as_of: dt.date | str | None = None, min_tasks_per
     frame = frame.with_columns(
         share=pl.col("tasks") / max(total, 1),
     ).with_columns(thin=(pl.col("tasks") < min_tasks_per_category) | (pl.col("share") < min_share))
-    return Coverage(day, total, TARGET_TASKS[0], TARGET_TASKS[1], min_tasks_per_category, frame)
+    return Coverage(as_of=day, tasks=total, target_low=TARGET_TASKS[0], target_high=TARGET_TASKS[1],
+                    min_tasks_per_category=min_tasks_per_category, by_category=frame)
 
 
 def pass_rates(ws: Workspace, *, as_of: dt.date | str | None = None, confidence: float = 0.95,
@@ -253,6 +259,15 @@ def compare(ws: Workspace, *, baseline: str | None = None, candidate: str | None
     )
 
 
+def _first_runs(evals: pl.LazyFrame) -> pl.LazyFrame:
+    """Per task: the day of its first run, its first category and its first non-null source (else `original`)."""
+    source = pl.col("source") if "source" in evals.collect_schema() else pl.lit(None, pl.String)
+    return (evals.with_columns(source=source).sort("run_at")
+            .group_by("task_id")
+            .agg(pl.col("day").first(), pl.col("category").first(), pl.col("source").drop_nulls().first())
+            .with_columns(pl.col("source").fill_null(ORIGINAL_SOURCE)))
+
+
 def growth(ws: Workspace, *, as_of: dt.date | str | None = None) -> pl.DataFrame:
     """Tasks added to the set per ISO week and source, with the running total per source and overall.
 
@@ -260,13 +275,8 @@ def growth(ws: Workspace, *, as_of: dt.date | str | None = None) -> pl.DataFrame
     (tasks without one are `original`). Columns: week (Monday), week_label, source, added, cumulative, total.
     """
     evals, _ = _evals(ws, as_of)
-    source = pl.col("source") if "source" in evals.collect_schema() else pl.lit(None, pl.String)
-    first = (evals.with_columns(source=source).sort("run_at")
-             .group_by("task_id")
-             .agg(pl.col("day").first(), pl.col("source").drop_nulls().first())
-             .with_columns(week=pl.col("day").dt.truncate("1w"),
-                           source=pl.col("source").fill_null(ORIGINAL_SOURCE)))
-    added = first.group_by("week", "source").agg(pl.len().cast(pl.Int64).alias("added")).collect()
+    added = (_first_runs(evals).group_by(week=pl.col("day").dt.truncate("1w"), source=pl.col("source"))
+             .agg(pl.len().cast(pl.Int64).alias("added")).collect())
     if added.is_empty():
         return pl.DataFrame(schema={"week": pl.Date, "week_label": pl.String, "source": pl.String,
                                     "added": pl.Int64, "cumulative": pl.Int64, "total": pl.Int64})
@@ -278,80 +288,107 @@ def growth(ws: Workspace, *, as_of: dt.date | str | None = None) -> pl.DataFrame
             .sort("source", "week")
             .with_columns(cumulative=pl.col("added").cum_sum().over("source"))
             .with_columns(total=pl.col("cumulative").sum().over("week"))
-            .with_columns(week_label=pl.col("week").dt.strftime("%G-W%V"))
+            .with_columns(week_label=iso_week_expr(pl.col("week")))
             .select("week", "week_label", "source", "added", "cumulative", "total")
             .sort("week", "source"))
 
 
-@dataclass(frozen=True)
-class EvalSetReport:
-    """Everything the eval-set page shows as of one day; `missing` names the absent table (then all is empty)."""
+def added_tasks(ws: Workspace, *, since: dt.date, as_of: dt.date | str | None = None) -> pl.DataFrame:
+    """Tasks whose first run falls from `since` to `as_of`, per source and category: source, category, tasks,
+    first_day (the earliest first run of the group). Sources and categories as in `growth` and `coverage`."""
+    evals, _ = _evals(ws, as_of)
+    return (_first_runs(evals).filter(pl.col("day") >= since)
+            .group_by("source", "category")
+            .agg(pl.len().cast(pl.Int64).alias("tasks"), pl.col("day").min().alias("first_day"))
+            .sort("source", "category")
+            .collect())
 
+
+@dataclass(frozen=True, kw_only=True)
+class EvalSetPage:
+    """Everything the eval-set page shows as of one day, computed once; a part that cannot be shown is `Missing`
+    (no `evals` table, no run yet, or fewer than two versions to compare)."""
+
+    agent: str
     as_of: dt.date
-    coverage: Coverage | None
-    pass_rates: pl.DataFrame
-    pass_rates_by_category: pl.DataFrame
-    comparison: VersionComparison | None
-    growth: pl.DataFrame
-    missing: str | None = None
-
-    def regressed_tasks(self) -> pl.DataFrame:
-        """The regressed tasks of the comparison (task_id, category, source); empty without one."""
-        if self.comparison is None:
-            return pl.DataFrame(schema={"task_id": pl.String, "category": pl.String, "source": pl.String})
-        return self.comparison.regressed_tasks
+    coverage: Coverage | Missing
+    pass_rates: pl.DataFrame | Missing
+    comparison: VersionComparison | Missing
+    #: The tasks that passed in the baseline and fail in the candidate (task_id, category, source).
+    regressed_tasks: pl.DataFrame | Missing
+    growth: pl.DataFrame | Missing
+    #: One line under the banner: what the page is computed from, or what is missing.
+    note: str | Missing
+    headline: Headline
 
 
-def review(ws: Workspace, *, as_of: dt.date | str | None = None, confidence: float = 0.95) -> EvalSetReport:
+def page(ws: Workspace, *, as_of: dt.date | str | None = None, confidence: float = 0.95) -> EvalSetPage:
     """Coverage, pass rates, the last two versions compared and the growth of the set, as of `as_of`."""
     day = ws.resolve_as_of(as_of)
-    if not ws.has("evals"):
-        empty = pl.DataFrame()
-        return EvalSetReport(day, None, empty, empty, None, empty,
-                             f"{ws.path.name} has no `evals` table: no eval runs to show.")
-    rates = pass_rates(ws, as_of=day, confidence=confidence)
-    comparison = compare(ws, as_of=day, confidence=confidence) if rates.height >= 2 else None
-    return EvalSetReport(day, coverage(ws, as_of=day), rates,
-                         pass_rates(ws, as_of=day, confidence=confidence, by_category=True), comparison,
-                         growth(ws, as_of=day))
+    try:
+        rates = pass_rates(ws, as_of=day, confidence=confidence)
+    except MissingTableError as exc:
+        missing = missing_table(exc.table)
+        return _empty_page(ws, day, missing, missing_headline(SLUG, TITLE, missing))
+    if rates.is_empty():
+        missing = Missing(f"No eval runs up to {day.isoformat()}.", "Run an agent version on the eval set.")
+        return _empty_page(ws, day, missing, _not_started(f"no eval runs up to {day.isoformat()}."))
+    cov = coverage(ws, as_of=day)
+    if rates.height >= 2:
+        comparison: VersionComparison | Missing = compare(ws, as_of=day, confidence=confidence)
+        regressed: pl.DataFrame | Missing = comparison.regressed_tasks
+    else:
+        comparison = regressed = Missing(
+            f"Nothing to compare: fewer than two versions run on the eval set (only {rates['agent_version'][0]}).",
+            "The comparison appears when the next version has run on the set.")
+    return EvalSetPage(
+        agent=ws.agent, as_of=day, coverage=cov, pass_rates=rates, comparison=comparison,
+        regressed_tasks=regressed, growth=growth(ws, as_of=day),
+        note=f"Eval runs of {ws.agent} up to {day.isoformat()}; a version's result is its latest run.",
+        headline=_headline(cov, rates, comparison))
 
 
-def headline(ws: Workspace, *, as_of: dt.date | str | None = None) -> Headline:
+def _empty_page(ws: Workspace, day: dt.date, missing: Missing, headline: Headline) -> EvalSetPage:
+    return EvalSetPage(agent=ws.agent, as_of=day, coverage=missing, pass_rates=missing, comparison=missing,
+                       regressed_tasks=missing, growth=missing, note=missing,
+                       headline=dataclasses.replace(headline, heading=f"{TITLE}: not started"))
+
+
+def _not_started(what: str) -> Headline:
+    return Headline(page=SLUG, title=TITLE, status="missing", sentence=f"Not started: {what}")
+
+
+def _headline(cov: Coverage, rates: pl.DataFrame, comparison: VersionComparison | Missing) -> Headline:
     """The eval set on the summary page: size against target, latest version's pass rate, and its regressions.
 
     Status: `bad` when the latest version regressed significantly against the one before (decision `block`),
     `warn` when the set is outside 100–300 tasks, a category is thin or some tasks regressed (decision `review`),
-    `good` otherwise (decision `ship`); a single version run gives no decision; no table gives `missing`.
+    `good` otherwise (decision `ship`); a single version run gives no decision. The heading says whether the
+    eval set blocks the release.
     """
-    report = review(ws, as_of=as_of)
-    day, cov, rates = report.as_of, report.coverage, report.pass_rates
-    if cov is None or rates.is_empty():
-        return Headline("eval_set", "Eval set", "missing", report.missing or f"No eval runs up to {day.isoformat()}.")
     latest = rates.row(-1, named=True)
-    details: dict[str, Any] = {"coverage": cov.to_dict(), "pass_rates": _jsonable(rates)}
+    details: dict[str, Any] = {"coverage": cov.to_dict(), "pass_rates": json_rows(rates)}
     size = f"The eval set has {cov.tasks} tasks ({cov.status} the {cov.target_low}–{cov.target_high} target"
     size += f"; thin: {', '.join(cov.thin)})" if cov.thin else ")"
     rate = (f"{latest['agent_version']} passes {latest['pass_rate']:.0%} "
             f"({latest['lower']:.0%}–{latest['upper']:.0%})")
-    gaps = cov.status != "within" or bool(cov.thin)
-    comparison = report.comparison
-    if comparison is None:
-        status = "warn" if gaps else "info"
-        return Headline("eval_set", "Eval set", status, f"{size}; {rate}; no earlier version to compare.",
-                        None, details)
+    gaps = [f"thin categories ({', '.join(cov.thin)})"] if cov.thin else []
+    gaps += [f"its size ({cov.tasks} tasks, {cov.status} the target)"] if cov.status != "within" else []
+
+    def line(status: str, sentence: str, decision: str | None, heading: str) -> Headline:
+        return Headline(page=SLUG, title=TITLE, status=status, sentence=sentence, decision=decision,
+                        heading=f"{TITLE}: {heading}", details=details)
+
+    if isinstance(comparison, Missing):
+        return line("warn" if gaps else "info", f"{size}; {rate}; no earlier version to compare.", None,
+                    "does not block — one version run, nothing to compare")
     details["comparison"] = comparison.to_dict()
-    versus = (f"against {comparison.baseline} it regressed {comparison.regressed} and fixed {comparison.fixed} "
-              f"of {comparison.paired_tasks} shared tasks ({comparison.p_text})")
+    sentence = (f"{size}; {rate}; against {comparison.baseline} it regressed {comparison.regressed} and fixed "
+                f"{comparison.fixed} of {comparison.paired_tasks} shared tasks ({comparison.p_text}).")
+    regressed = plural(comparison.regressed, "task")
     if comparison.significant_regression:
-        status, decision = "bad", "block"
-    elif gaps or comparison.regressed:
-        status, decision = "warn", "review"
-    else:
-        status, decision = "good", "ship"
-    return Headline("eval_set", "Eval set", status, f"{size}; {rate}; {versus}.", decision, details)
-
-
-def _jsonable(frame: pl.DataFrame) -> list[dict[str, Any]]:
-    """Rows as dicts with dates as ISO strings (for summary.json)."""
-    temporal = [c for c, t in frame.schema.items() if t.is_temporal()]
-    return frame.with_columns(pl.col(c).cast(pl.String) for c in temporal).to_dicts()
+        return line("bad", sentence, "block", f"blocks release — {comparison.candidate} regressed on {regressed}")
+    if gaps or comparison.regressed:
+        review = ([f"{plural(comparison.regressed, 'regressed task')}"] if comparison.regressed else []) + gaps
+        return line("warn", sentence, "review", f"does not block — review {' and '.join(review)}")
+    return line("good", sentence, "ship", f"does not block — {comparison.candidate} regressed on no task")

@@ -1,4 +1,4 @@
-"""The eval set: coverage, pass rates per version, the paired comparison of two versions, growth, headline."""
+"""The eval set: coverage, pass rates per version, the paired comparison of two versions, growth, the page."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from scipy.stats import binomtest
 
 import rolloutkit as rk
 from rolloutkit import evalset, stats
+from rolloutkit.page import Missing
 
 UTC = dt.UTC
 CATEGORIES = ("typical", "edge", "prior_failure", "adversarial")
@@ -135,33 +136,54 @@ def test_growth_counts_tasks_by_the_week_they_joined_and_their_source(workspace)
     assert_frame_equal(grown, expected)
 
 
-@pytest.mark.parametrize(("cells", "status", "decision"), [
-    ((100, 2, 16, 42), "bad", "block"),
-    ((100, 6, 16, 38), "warn", "review"),
-    ((150, 5, 0, 5), "good", "ship"),
+@pytest.mark.parametrize(("cells", "status", "decision", "heading"), [
+    ((100, 2, 16, 42), "bad", "block", "Eval set: blocks release — v2 regressed on 16 tasks"),
+    ((100, 6, 16, 38), "warn", "review", "Eval set: does not block — review 16 regressed tasks"),
+    ((150, 5, 0, 5), "good", "ship", "Eval set: does not block — v2 regressed on no task"),
 ], ids=["significant-regression", "some-regressions", "no-regressions"])
-def test_headline_blocks_a_significant_regression(workspace, cells, status, decision):
-    head = evalset.headline(workspace(_paired(*cells)))
+def test_headline_blocks_a_significant_regression(workspace, cells, status, decision, heading):
+    head = evalset.page(workspace(_paired(*cells))).headline
     assert (head.page, head.status, head.decision) == ("eval_set", status, decision)
     assert head.details["comparison"]["table"] == [[cells[0], cells[1]], [cells[2], cells[3]]]
+    assert head.heading == heading
 
 
 def test_headline_says_missing_without_an_evals_table(workspace):
-    head = evalset.headline(workspace(None))
+    head = evalset.page(workspace(None)).headline
     assert head.status == "missing" and "evals" in head.sentence
-    assert evalset.review(workspace(None)).comparison is None
+    assert head.sentence.startswith("Not started: ")
+    assert isinstance(evalset.page(workspace(None)).comparison, Missing)
 
 
 def test_as_of_leaves_out_later_runs(workspace):
     ws = workspace(_paired(59, 6, 16, 80))
     assert evalset.versions(ws, as_of="2026-09-05")["agent_version"].to_list() == ["v1"]
-    assert evalset.headline(ws, as_of="2026-09-05").decision is None
+    one_version = evalset.page(ws, as_of="2026-09-05")
+    assert one_version.headline.decision is None
+    assert one_version.headline.heading == "Eval set: does not block — one version run, nothing to compare"
+    assert isinstance(one_version.regressed_tasks, Missing)
+
+
+def test_page_before_the_first_run_says_not_started(workspace):
+    before = evalset.page(workspace(_paired(3, 1, 1, 1)), as_of="2026-08-31")
+    assert before.headline.status == "missing"
+    assert before.headline.sentence == "Not started: no eval runs up to 2026-08-31."
+    assert isinstance(before.coverage, Missing) and before.note == before.growth
+
+
+def test_added_tasks_by_source_and_category_since_a_day(workspace):
+    evals = pl.concat([_run("r1", dt.date(2026, 9, 2), "v1", [True] * 4),
+                       _run("r2", dt.date(2026, 9, 16), "v2", [True] * 4),
+                       _run("r2", dt.date(2026, 9, 16), "v2", [True] * 2, prefix="i", source="incident")])
+    added = evalset.added_tasks(workspace(evals), since=dt.date(2026, 9, 10))
+    assert added.rows() == [("incident", "edge", 1, dt.date(2026, 9, 16)),
+                            ("incident", "typical", 1, dt.date(2026, 9, 16))]
 
 
 def test_charts_state_the_finding_and_render_offline(workspace):
     evals = pl.concat([_paired(59, 6, 16, 80),
                        _run("r2", dt.date(2026, 9, 9), "v2", [True] * 3, prefix="i", source="incident")])
-    report = evalset.review(workspace(evals))
+    report = evalset.page(workspace(evals))
     charts = {
         "coverage": (rk.charts.evalset_coverage(report.coverage), "164 tasks, within the 100–300 target"),
         "rates": (rk.charts.evalset_pass_rates(report.pass_rates), "v2 passes 41.5% of 164 tasks"),
@@ -175,8 +197,21 @@ def test_charts_state_the_finding_and_render_offline(workspace):
 
 
 def test_charts_without_eval_runs_say_so(workspace):
-    report = evalset.review(workspace(None))
-    for chart in (rk.charts.evalset_coverage(report.coverage), rk.charts.evalset_pass_rates(report.pass_rates),
-                  rk.charts.evalset_comparison(report.comparison), rk.charts.evalset_growth(report.growth)):
+    ws = workspace(_paired(3, 1, 1, 1))
+    before = "2026-08-31"  # the first run is on Sep 1
+    for chart in (rk.charts.evalset_coverage(evalset.coverage(ws, as_of=before)),
+                  rk.charts.evalset_pass_rates(evalset.pass_rates(ws, as_of=before)),
+                  rk.charts.evalset_growth(evalset.growth(ws, as_of=before))):
         text = json.dumps(chart.to_dict(), ensure_ascii=False)
         assert "no eval runs" in text or "fewer than two versions run" in text
+        assert rk.render.svg(chart).startswith("<svg")
+    comparison = rk.charts.evalset_comparison(evalset.page(ws, as_of="2026-09-05").comparison)
+    assert isinstance(comparison, Missing) and "fewer than two versions run" in str(comparison)
+
+
+def test_charts_of_a_workspace_without_evals_pass_its_notes_through(workspace):
+    report = evalset.page(workspace(None))
+    for chart in (rk.charts.evalset_coverage(report.coverage), rk.charts.evalset_pass_rates(report.pass_rates),
+                  rk.charts.evalset_comparison(report.comparison), rk.charts.evalset_growth(report.growth)):
+        assert chart == report.note
+        assert "no `evals` table" in chart._repr_html_()

@@ -1,30 +1,26 @@
-"""Charts for the eval set. Inputs are the aggregated frames and results of `rolloutkit.evalset`; each title states
-the finding, and missing data gives a chart that says so."""
+"""Charts for the eval set. Inputs are the parts of `rolloutkit.evalset.page` (aggregated frames and results); each
+title states the finding, an empty part gives a chart that says so, and a `Missing` part is passed through as its
+note."""
 
 from __future__ import annotations
 
 import altair as alt
 import polars as pl
 
-from rolloutkit.charts.base import COLOURS, HEIGHT, WIDTH, threshold_rule, titled
+from rolloutkit.charts.base import COLOURS, HEIGHT, WIDTH, no_data, passes_missing, threshold_rule, titled
 from rolloutkit.evalset import Coverage, VersionComparison
+from rolloutkit.text import pct
 
 __all__ = ["evalset_comparison", "evalset_coverage", "evalset_growth", "evalset_pass_rates"]
 
-_PCT = alt.Axis(format="%")
 SOURCE_COLOURS = ("#3d5a80", "#98c1d9", "#ee6c4d", "#8d99ae", "#293241", "#e0fbfc")
 
 
-def _no_data(title: str, why: str) -> alt.TopLevelMixin:
-    chart = alt.Chart(pl.DataFrame({"text": [why]})).mark_text(fontSize=13, color=COLOURS["muted"]).encode(
-        text="text:N")
-    return titled(chart.properties(width=WIDTH, height=60), title)
-
-
-def evalset_coverage(coverage: Coverage | None) -> alt.TopLevelMixin:
+@passes_missing
+def evalset_coverage(coverage: Coverage) -> alt.TopLevelMixin:
     """Distinct tasks per category, thin categories in the warning colour, the per-category minimum drawn."""
-    if coverage is None or coverage.tasks == 0:
-        return _no_data("Eval set coverage", "no eval runs")
+    if coverage.tasks == 0:
+        return no_data("Eval set coverage", "no eval runs")
     data = coverage.by_category
     colour = alt.Color("state:N", title=None, scale=alt.Scale(domain=["enough", "thin"],
                                                               range=[COLOURS["agent"], COLOURS["hold"]]))
@@ -40,10 +36,11 @@ def evalset_coverage(coverage: Coverage | None) -> alt.TopLevelMixin:
                   "a category is thin below the minimum or under 10% of the set")
 
 
+@passes_missing
 def evalset_pass_rates(rates: pl.DataFrame) -> alt.TopLevelMixin:
     """Each version's pass rate (latest run) with its 95% Wilson interval, versions in the order they were run."""
     if rates.is_empty():
-        return _no_data("Pass rate per version", "no eval runs")
+        return no_data("Pass rate per version", "no eval runs")
     latest = rates.row(-1, named=True)
     order = rates["agent_version"].to_list()
     base = alt.Chart(rates)
@@ -53,20 +50,20 @@ def evalset_pass_rates(rates: pl.DataFrame) -> alt.TopLevelMixin:
                alt.Tooltip("upper:Q", format=".1%")]
     whiskers = base.mark_rule(color=COLOURS["agent"], strokeWidth=2).encode(x=x, y="lower:Q", y2="upper:Q")
     points = base.mark_point(filled=True, size=80, color=COLOURS["agent"]).encode(
-        x=x, y=alt.Y("pass_rate:Q", axis=_PCT, title="tasks passed", scale=alt.Scale(zero=False)), tooltip=tooltip)
+        x=x, y=alt.Y("pass_rate:Q", axis=alt.Axis(format="%"), title="tasks passed", scale=alt.Scale(zero=False)),
+        tooltip=tooltip)
     first = rates.row(0, named=True)
-    rule = threshold_rule(first["pass_rate"], f"{first['agent_version']} {first['pass_rate']:.0%}",
+    rule = threshold_rule(first["pass_rate"], f"{first['agent_version']} {pct(first['pass_rate'], digits=0)}",
                           colour=COLOURS["muted"])
     return titled((whiskers + points + rule).properties(width=WIDTH, height=HEIGHT),
-                  f"{latest['agent_version']} passes {latest['pass_rate']:.1%} of {latest['tasks']} tasks "
-                  f"({latest['lower']:.1%}–{latest['upper']:.1%})",
+                  f"{latest['agent_version']} passes {pct(latest['pass_rate'], digits=1)} of {latest['tasks']} tasks "
+                  f"({pct(latest['lower'], digits=1)}–{pct(latest['upper'], digits=1)})",
                   "latest run of each version; lines are 95% Wilson intervals; dashed: the first version")
 
 
-def evalset_comparison(comparison: VersionComparison | None) -> alt.TopLevelMixin:
+@passes_missing
+def evalset_comparison(comparison: VersionComparison) -> alt.TopLevelMixin:
     """Tasks that regressed and tasks that were fixed from baseline to candidate, per category."""
-    if comparison is None:
-        return _no_data("Version comparison", "fewer than two versions run")
     data = comparison.by_category.unpivot(index=["category", "paired"], on=["regressed", "fixed"],
                                           variable_name="change", value_name="tasks")
     data = data.with_columns(signed=pl.when(pl.col("change") == "regressed").then(-pl.col("tasks"))
@@ -87,10 +84,11 @@ def evalset_comparison(comparison: VersionComparison | None) -> alt.TopLevelMixi
                   f"({d.lower:+.1%} to {d.upper:+.1%}, paired Newcombe); {comparison.p_text}")
 
 
+@passes_missing
 def evalset_growth(growth: pl.DataFrame) -> alt.TopLevelMixin:
     """Cumulative tasks per source week by week (stacked), with the 100 and 300 task marks."""
     if growth.is_empty():
-        return _no_data("Growth of the eval set", "no eval runs")
+        return no_data("Growth of the eval set", "no eval runs")
     last = growth.filter(pl.col("week") == growth["week"].max())
     first = growth.filter(pl.col("week") == growth["week"].min())
     total, start = int(last["total"][0]), int(first["total"][0])
