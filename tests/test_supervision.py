@@ -11,7 +11,8 @@ from polars.testing import assert_frame_equal
 
 import rolloutkit as rk
 from rolloutkit import stats, supervision
-from rolloutkit.supervision_incidents import LOG_SCHEMA
+from rolloutkit.checks import find
+from rolloutkit.page import Missing
 
 UTC = dt.UTC
 START = dt.date(2026, 10, 5)  # a Monday: the flag reaches 100% at 09:00
@@ -163,7 +164,7 @@ def test_alert_fires_when_the_lower_bound_crosses_the_limit(make_workspace, char
     ws = rk.load_workspace(make_workspace(tables, charter))
     latest = supervision.alerts(supervision.review_rates(ws, as_of=AS_OF))
     assert latest.filter(pl.col("metric") == "agent_worse")["status"].item() == "alert"
-    head = supervision.headline(ws, as_of=AS_OF)
+    head = supervision.page(ws, as_of=AS_OF).headline
     assert head.decision == "investigate" and head.status == "warn"
 
 
@@ -173,13 +174,17 @@ def test_zero_tolerance_mode_alerts_on_one_occurrence_and_rolls_back(make_worksp
         .otherwise(pl.col("failure_mode")))
     tables = {"canary.parquet": _canary(), "reviews.parquet": reviews, "flags.parquet": _flags()}
     ws = rk.load_workspace(make_workspace(tables, charter))
-    head = supervision.headline(ws, as_of=AS_OF)
+    sup = supervision.page(ws, as_of=AS_OF)
+    head = sup.headline
     assert (head.status, head.decision) == ("bad", "roll_back")
     assert "pii_leak" in head.sentence
+    assert head.heading == "Supervision: roll back"
+    check = find(sup.checks, "zero_tolerance:pii_leak")
+    assert (check.status, check.on_fail, check.estimate) == ("fail", "rollback", pytest.approx(1 / 168))
 
 
 def test_unmatched_supervision_reviews_are_counted(ws):
-    assert supervision.review(ws, as_of=AS_OF).unmatched_reviews == 1
+    assert supervision.page(ws, as_of=AS_OF).unmatched_reviews == 1
 
 
 def test_incident_log_status_time_to_close_and_who_caught_it(ws):
@@ -195,7 +200,7 @@ def test_incident_log_status_time_to_close_and_who_caught_it(ws):
         "closed_day": [dt.date(2026, 10, 24), None, None, dt.date(2026, 10, 7)],
         "hours_to_close": [2.0, None, None, 24.0],
         "age_days": [1, 3, 10, 19],
-    }, schema=LOG_SCHEMA)
+    }, schema=log.schema)
     assert_frame_equal(log, expected, check_dtypes=False)
     assert "summary" not in log.columns
     summary = supervision.incident_summary(log, by=("status",))
@@ -227,7 +232,7 @@ def test_drill_reaching_zero_before_the_command_is_refused(make_workspace, chart
 
 
 def test_weekly_agenda_lists_incidents_regressions_eval_tasks_and_gaps(ws):
-    items = supervision.agenda(ws, as_of=AS_OF)
+    items = supervision.page(ws, as_of=AS_OF).agenda
     assert items.select("kind", "id", "severity", "status").rows() == [
         ("incident", "i3", "sev1", "open"),
         ("incident", "i4", "sev4", "closed"),
@@ -243,8 +248,9 @@ def test_weekly_agenda_lists_incidents_regressions_eval_tasks_and_gaps(ws):
 
 
 def test_headline_details_carry_agenda_and_drills_for_summary_json(ws):
-    head = supervision.headline(ws, as_of=AS_OF)
+    head = supervision.page(ws, as_of=AS_OF).headline
     assert (head.page, head.status, head.decision) == ("supervision", "warn", "investigate")
+    assert head.heading == "Supervision: investigate"
     assert head.details["drills"] == [
         {"ts": "2026-10-10T12:00:00+00:00", "seconds_to_zero": 45.0, "within_target": True, "kind": "drill"},
         {"ts": "2026-10-20T12:00:00+00:00", "seconds_to_zero": 75.0, "within_target": False, "kind": "drill"}]
@@ -252,17 +258,50 @@ def test_headline_details_carry_agenda_and_drills_for_summary_json(ws):
     assert json.loads(json.dumps(head.to_dict()))["details"]["agenda"][0]["opened"] == "2026-10-22"
 
 
+def test_alerts_are_checks_of_the_reviewed_rates_against_their_limits(ws):
+    sup = supervision.page(ws, as_of=AS_OF)
+    assert [c.name for c in sup.checks] == ["agent_worse_rate", "failure_rate:wrong_policy",
+                                          "zero_tolerance:pii_leak"]
+    worse = find(sup.checks, "agent_worse_rate")
+    assert (worse.status, worse.on_fail, worse.threshold) == ("insufficient", "hold", 0.05)
+    assert worse.estimate == pytest.approx(10 / 168)
+    assert "straddle the 5% limit" in worse.sentence
+    assert find(sup.checks, "zero_tolerance:pii_leak").status == "pass"
+    assert sup.checks_table["check"].to_list() == ["Agent worse than human", "Failure rate: wrong_policy",
+                                                   "Zero tolerance: pii_leak"]
+    assert sup.headline.details["checks"][0] == worse.to_dict()
+
+
 def test_before_full_traffic_the_headline_is_informational(ws):
-    head = supervision.headline(ws, as_of=dt.date(2026, 10, 4))
+    sup = supervision.page(ws, as_of=dt.date(2026, 10, 4))
+    head = sup.headline
     assert (head.status, head.decision) == ("info", None)
+    assert head.heading == "Supervision: not at 100% yet"
+    assert str(sup.note).startswith("Not at 100% yet (the flag routes 50% to the agent)")
+    assert isinstance(sup.note, Missing) and str(sup.sample) == "Not at 100% yet: no review weeks to show."
+    assert str(sup.rates) == "Not at 100% yet: no reviewed rates to chart."
+    assert sup.checks == () and isinstance(sup.checks_table, Missing)
 
 
 def test_missing_tables_leave_parts_empty_and_named(make_workspace, charter):
     ws = rk.load_workspace(make_workspace({"flags.parquet": _flags()}, charter))
-    report = supervision.review(ws, as_of=AS_OF)
-    assert report.sample.is_empty() and report.incidents.is_empty()
+    report = supervision.page(ws, as_of=AS_OF)
+    assert isinstance(report.sample, Missing) and isinstance(report.incidents, Missing)
     assert any("incident log" in m for m in report.missing)
-    assert supervision.headline(ws, as_of=AS_OF).status == "missing"
+    assert report.headline.status == "missing"
+    assert report.headline.sentence == "Not started: this workspace has no `reviews` table yet."
+    assert isinstance(report.drill_status, supervision.DrillStatus)
+
+
+def test_a_workspace_with_only_a_charter_is_not_started(make_workspace, charter):
+    report = supervision.page(rk.load_workspace(make_workspace({}, charter)), as_of=AS_OF)
+    assert report.headline.status == "missing" and report.headline.sentence.startswith("Not started: ")
+    assert report.headline.heading == "Supervision: not started"
+    for part in (report.note, report.sample, report.rates, report.incidents, report.drills, report.drill_note,
+                 report.checks_table, report.incident_summary):
+        assert isinstance(part, Missing)
+    assert report.agenda.is_empty() and report.incident_markers.is_empty()
+    assert json.loads(json.dumps(report.headline.to_dict()))["details"]["missing"] == list(report.missing)
 
 
 def test_agentops_scale_counts_live_agents_and_monthly_tasks(make_workspace, charter):
@@ -286,7 +325,7 @@ def _texts(chart) -> str:
 
 
 def test_charts_state_the_finding_draw_the_limits_and_render_offline(ws):
-    report = supervision.review(ws, as_of=AS_OF)
+    report = supervision.page(ws, as_of=AS_OF)
     sample = rk.charts.supervision_sample_rate(report.sample)
     assert "1 of 3 weeks fell short of the 10% review target" in _texts(sample)
     rates = rk.charts.supervision_rates(report.rates, supervision.incident_markers(ws, as_of=AS_OF))
@@ -300,11 +339,24 @@ def test_charts_state_the_finding_draw_the_limits_and_render_offline(ws):
         assert rk.render.svg(chart).startswith("<svg")
 
 
-def test_charts_of_empty_parts_say_there_is_no_data(make_workspace, charter):
-    report = supervision.review(rk.load_workspace(make_workspace({}, charter)), as_of=AS_OF)
-    for chart, words in ((rk.charts.supervision_sample_rate(report.sample), "not at 100% yet"),
-                         (rk.charts.supervision_rates(report.rates), "no supervision reviews"),
-                         (rk.charts.supervision_incidents(report.incidents), "no incidents logged"),
-                         (rk.charts.supervision_drills(report.drills), "no rollback has been drilled")):
+def test_charts_of_empty_parts_say_there_is_no_data(ws):
+    before = dt.date(2026, 10, 4)  # before 100%, the first incident and the first drill
+    for chart, words in ((rk.charts.supervision_sample_rate(supervision.sample_rate(ws, as_of=before)),
+                          "not at 100% yet"),
+                         (rk.charts.supervision_rates(supervision.review_rates(ws, as_of=before)),
+                          "no supervision reviews"),
+                         (rk.charts.supervision_incidents(supervision.incident_log(ws, as_of=before)),
+                          "no incidents logged"),
+                         (rk.charts.supervision_drills(supervision.drills(ws, as_of=before)),
+                          "no rollback has been drilled")):
         assert words in _texts(chart)
         assert rk.render.svg(chart).startswith("<svg")
+
+
+def test_charts_of_missing_parts_are_their_notes(make_workspace, charter):
+    report = supervision.page(rk.load_workspace(make_workspace({}, charter)), as_of=AS_OF)
+    assert rk.charts.supervision_sample_rate(report.sample) is report.sample
+    assert rk.charts.supervision_rates(report.rates, report.incident_markers) is report.rates
+    assert rk.charts.supervision_incidents(report.incidents) is report.incidents
+    assert rk.charts.supervision_drills(report.drills) is report.drills
+    assert "no `incidents` table" in report.incidents._repr_html_()

@@ -9,6 +9,7 @@ import pytest
 
 import rolloutkit as rk
 from rolloutkit import supervision, synth
+from rolloutkit.page import Missing
 from rolloutkit.synth.scenarios import FailureMode
 
 pytestmark = pytest.mark.slow
@@ -30,7 +31,7 @@ def test_drills_are_the_ones_drawn(supervised):
 
 def test_supervision_covers_the_weeks_at_full_traffic(supervised):
     ws, truth = supervised
-    report = supervision.review(ws, as_of=truth.end)
+    report = supervision.page(ws, as_of=truth.end)
     weeks = synth.SCENARIOS["supervised"].supervision_weeks
     assert report.days_at_full == 7 * weeks
     assert report.sample.height in (weeks, weeks + 1)  # the first day need not be a Monday
@@ -45,7 +46,7 @@ def test_the_true_rates_raise_no_alert_and_the_slow_drill_asks_to_investigate(su
                     .iter_rows())
     assert "alert" not in statuses.values()
     assert statuses["pii_disclosure"] == "within"  # zero tolerance, true rate 0
-    head = supervision.headline(ws, as_of=truth.end)
+    head = supervision.page(ws, as_of=truth.end).headline
     assert truth.drill_seconds[-1] > 60
     assert (head.status, head.decision) == ("warn", "investigate")
     assert "drill" in head.sentence
@@ -57,16 +58,18 @@ def test_a_zero_tolerance_failure_at_100_percent_rolls_back(tmp_path):
                   for m in scenario.failure_modes)
     assert any(isinstance(m, FailureMode) and m.max_rate == 0 for m in modes)
     truth = synth.write_workspace(tmp_path, dataclasses.replace(scenario, failure_modes=modes), seed=5)
-    head = supervision.headline(rk.load_workspace(tmp_path), as_of=truth.end)
+    head = supervision.page(rk.load_workspace(tmp_path), as_of=truth.end).headline
     assert (head.status, head.decision) == ("bad", "roll_back")
 
 
 def test_mid_canary_agent_is_not_supervised_yet(tmp_path):
     truth = synth.write_workspace(tmp_path, "healthy", seed=1)
     ws = rk.load_workspace(tmp_path)
-    head = supervision.headline(ws, as_of=truth.end)
+    sup = supervision.page(ws, as_of=truth.end)
+    head = sup.headline
     assert (head.status, head.decision) == ("info", None)
-    assert supervision.review(ws, as_of=truth.end).sample.is_empty()
+    assert isinstance(sup.sample, Missing) and "Not at 100% yet" in str(sup.sample)
+    assert "100%" not in head.heading.replace("not at 100% yet", "")
 
 
 def test_agentops_scale_of_the_demo_portfolio(tmp_path):

@@ -8,20 +8,12 @@ them apart by the word "drill" in `reason`, which itself is never shown.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Any
 
 import polars as pl
 
 from rolloutkit.errors import DataError
+from rolloutkit.supervision._results import DRILL_SCHEMA, TARGET_SECONDS, DrillStatus
 from rolloutkit.workspace import Workspace
-
-__all__ = ["TARGET_SECONDS", "DrillStatus", "drill_status", "drills"]
-
-#: The playbook's target: the flag reaches 0% in under 60 seconds.
-TARGET_SECONDS = 60.0
-DRILL_SCHEMA = {"ts": pl.Datetime("us", "UTC"), "day": pl.Date, "actor": pl.String, "kind": pl.String,
-                "seconds_to_zero": pl.Float64, "within_target": pl.Boolean}
 
 
 def drills(ws: Workspace, *, as_of: dt.date | str | None = None,
@@ -48,47 +40,15 @@ def drills(ws: Workspace, *, as_of: dt.date | str | None = None,
     ).sort("ts").select(list(DRILL_SCHEMA)))
 
 
-@dataclass(frozen=True)
-class DrillStatus:
-    """The latest measured rollback and whether drilling is current (at least one every `max_days_between`)."""
-
-    as_of: dt.date
-    count: int
-    within_target: int
-    last_day: dt.date | None
-    last_seconds: float | None
-    last_within_target: bool | None
-    days_since_last: int | None
-    max_days_between: int
-    target_seconds: float
-
-    @property
-    def overdue(self) -> bool:
-        return self.days_since_last is None or self.days_since_last > self.max_days_between
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"as_of": self.as_of.isoformat(), "count": self.count, "within_target": self.within_target,
-                "last_day": self.last_day.isoformat() if self.last_day else None,
-                "last_seconds": self.last_seconds, "last_within_target": self.last_within_target,
-                "days_since_last": self.days_since_last, "max_days_between": self.max_days_between,
-                "target_seconds": self.target_seconds, "overdue": self.overdue}
-
-    def describe(self) -> str:
-        if self.last_day is None:
-            return "No rollback has been drilled yet."
-        verdict = "within" if self.last_within_target else "over"
-        overdue = f"; overdue (drill every {self.max_days_between} days)" if self.overdue else ""
-        return (f"{self.count} rollback(s) measured, {self.within_target} within {self.target_seconds:g} s; "
-                f"the last on {self.last_day.isoformat()} ({self.days_since_last} days ago) took "
-                f"{self.last_seconds:.0f} s, {verdict} target{overdue}.")
-
-
 def drill_status(measured: pl.DataFrame, *, as_of: dt.date, max_days_between: int = 30,
                  target_seconds: float = TARGET_SECONDS) -> DrillStatus:
     """Summarise `drills(...)`: the last drill, its time, and whether one is due (none in `max_days_between`)."""
+    common = {"as_of": as_of, "max_days_between": max_days_between, "target_seconds": target_seconds}
     if measured.is_empty():
-        return DrillStatus(as_of, 0, 0, None, None, None, None, max_days_between, target_seconds)
+        return DrillStatus(count=0, within_target=0, last_day=None, last_seconds=None, last_within_target=None,
+                           days_since_last=None, **common)
     last = measured.row(-1, named=True)
-    return DrillStatus(as_of, measured.height, int(measured["within_target"].sum()), last["day"],
-                       float(last["seconds_to_zero"]), bool(last["within_target"]), (as_of - last["day"]).days,
-                       max_days_between, target_seconds)
+    return DrillStatus(count=measured.height, within_target=int(measured["within_target"].sum()),
+                       last_day=last["day"], last_seconds=float(last["seconds_to_zero"]),
+                       last_within_target=bool(last["within_target"]), days_since_last=(as_of - last["day"]).days,
+                       **common)

@@ -10,14 +10,8 @@ from collections.abc import Sequence
 
 import polars as pl
 
+from rolloutkit.supervision._results import LOG_SCHEMA, MARKER_SCHEMA
 from rolloutkit.workspace import Workspace
-
-__all__ = ["LOG_SCHEMA", "incident_log", "incident_markers", "incident_summary"]
-
-LOG_SCHEMA = {"incident_id": pl.String, "day": pl.Date, "severity": pl.String, "kind": pl.String,
-              "failure_mode": pl.String, "caught_by": pl.String, "status": pl.String, "closed_day": pl.Date,
-              "hours_to_close": pl.Float64, "age_days": pl.Int64}
-MARKER_SCHEMA = {"day": pl.Date, "incident_id": pl.String, "severity": pl.String, "kind": pl.String}
 
 
 def incident_log(ws: Workspace, *, as_of: dt.date | str | None = None,

@@ -18,20 +18,15 @@ import datetime as dt
 import polars as pl
 
 from rolloutkit import stats
+from rolloutkit.checks import Check, Status
+from rolloutkit.supervision._results import AGENT_WORSE, RATES_SCHEMA, SAMPLE_SCHEMA
+from rolloutkit.text import iso_week_expr, pct, plural
 from rolloutkit.workspace import Workspace
 
-__all__ = ["AGENT_WORSE", "alerts", "review_rates", "sample_rate", "supervision_start", "unmatched_reviews"]
-
-AGENT_WORSE = "agent_worse"
 #: Weeks of expected reviews at which the confidence sequence is tightest (the first month at 100%).
 TUNING_WEEKS = 4
-
-SAMPLE_SCHEMA = {"week": pl.Date, "week_label": pl.String, "days": pl.Int64, "interactions": pl.Int64,
-                 "reviewed": pl.Int64, "sample_rate": pl.Float64, "target": pl.Float64, "reached": pl.Boolean}
-RATES_SCHEMA = {"week": pl.Date, "week_label": pl.String, "metric": pl.String, "limit": pl.Float64,
-                "zero_tolerance": pl.Boolean, "reviewed": pl.Int64, "events": pl.Int64, "rate": pl.Float64,
-                "lower": pl.Float64, "upper": pl.Float64, "cum_reviewed": pl.Int64, "cum_events": pl.Int64,
-                "cum_rate": pl.Float64, "cs_lower": pl.Float64, "cs_upper": pl.Float64, "status": pl.String}
+#: An alert status of `review_rates` as a check's status.
+CHECK_STATUS: dict[str, Status] = {"alert": "fail", "within": "pass", "watching": "insufficient"}
 
 
 def _day(ws: Workspace, as_of: dt.date | str | None) -> dt.date:
@@ -43,6 +38,14 @@ def _supervision_reviews(ws: Workspace) -> pl.LazyFrame:
     if "phase" in reviews.collect_schema():
         return reviews.filter(pl.col("phase") == "supervision")
     return reviews.join(ws.table("canary").select("interaction_id"), on="interaction_id", how="semi")
+
+
+def reviewed_ids(ws: Workspace) -> pl.LazyFrame | None:
+    """The interaction_id of every supervision review, to tell which incidents the sample caught; None when the
+    workspace cannot say (no reviews, or reviews without a `phase` column and no canary to match them to)."""
+    if not ws.has("reviews") or not ("phase" in ws.table("reviews").collect_schema() or ws.has("canary")):
+        return None
+    return _supervision_reviews(ws).select("interaction_id")
 
 
 def _agent_rows(ws: Workspace, start: dt.date, day: dt.date) -> pl.LazyFrame:
@@ -67,10 +70,19 @@ def supervision_start(ws: Workspace, *, as_of: dt.date | str | None = None) -> d
     return reviewed.filter(pl.col("day") <= day).select(pl.col("day").min()).collect().item()
 
 
+def current_share(ws: Workspace, *, as_of: dt.date | str | None = None) -> float | None:
+    """The traffic share the flag routes to the agent at the end of `as_of`; None without a flags table."""
+    if not ws.has("flags"):
+        return None
+    day = _day(ws, as_of)
+    return (ws.table("flags").filter(pl.col("day") <= day).sort("ts")
+            .select(pl.col("traffic_share").last()).collect().item())
+
+
 def _weeks(start: dt.date, day: dt.date) -> pl.DataFrame:
     monday = start - dt.timedelta(days=start.weekday())
     return pl.DataFrame({"week": pl.date_range(monday, day, "1w", eager=True)}).with_columns(
-        week_label=pl.col("week").dt.strftime("%G-W%V"))
+        week_label=iso_week_expr(pl.col("week")))
 
 
 def sample_rate(ws: Workspace, *, as_of: dt.date | str | None = None, tolerance: float = 0.10) -> pl.DataFrame:
@@ -180,3 +192,33 @@ def alerts(rates: pl.DataFrame) -> pl.DataFrame:
     return (rates.group_by("metric", maintain_order=True).agg(pl.all().sort_by("week").last())
             .select("metric", "limit", "zero_tolerance", "week", "cum_reviewed", "cum_events", "cum_rate",
                     "cs_lower", "cs_upper", "status"))
+
+
+def alert_checks(latest: pl.DataFrame) -> tuple[Check, ...]:
+    """The rows of `alerts` as checks: `agent_worse_rate` (a failure holds for investigation), then each
+    failure mode as `failure_rate:<mode>` or `zero_tolerance:<mode>` (a failure rolls back). Estimate and bounds
+    are the cumulative rate since 100% and its confidence sequence; the threshold is the charter limit."""
+    return tuple(_check(row) for row in latest.iter_rows(named=True))
+
+
+def _check(row: dict) -> Check:
+    metric, limit = row["metric"], row["limit"]
+    if metric == AGENT_WORSE:
+        name = "agent_worse_rate"
+    else:
+        name = f"{'zero_tolerance' if row['zero_tolerance'] else 'failure_rate'}:{metric}"
+    seen = f"{metric}: {row['cum_events']:,} of {plural(row['cum_reviewed'], 'reviewed output')} since 100%"
+    bounds = f"{pct(row['cs_lower'])}–{pct(row['cs_upper'])}"
+    if row["zero_tolerance"]:
+        sentence = (f"{seen}; zero tolerance, so one occurrence rolls back." if row["status"] == "alert"
+                    else f"{seen}; zero tolerance, and none so far.")
+    elif row["status"] == "alert":
+        sentence = f"{seen} ({pct(row['cum_rate'])}); bounds {bounds} are above the {pct(limit)} limit."
+    elif row["status"] == "within":
+        sentence = f"{seen} ({pct(row['cum_rate'])}); bounds {bounds} are within the {pct(limit)} limit."
+    else:
+        sentence = (f"{seen} ({pct(row['cum_rate'])}); bounds {bounds} straddle the {pct(limit)} limit: not yet "
+                    "shown to be below it.")
+    return Check(name=name, status=CHECK_STATUS[row["status"]], estimate=row["cum_rate"], lower=row["cs_lower"],
+                 upper=row["cs_upper"], threshold=limit, sentence=sentence,
+                 on_fail="hold" if metric == AGENT_WORSE else "rollback")
