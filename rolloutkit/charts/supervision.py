@@ -1,55 +1,53 @@
-"""Charts for supervision at 100%. Inputs are the aggregated frames of `rolloutkit.supervision` (weekly counts, the
-incident log without its text, measured drills); each title states the finding, and empty input gives a chart that
-says there is no data."""
+"""Charts for supervision at 100%. Inputs are the parts of `rolloutkit.supervision.page` (weekly counts, the incident
+log without its text, measured drills); each title states the finding, empty input gives a chart that says there is
+no data, and a `Missing` part is passed through as its note."""
 
 from __future__ import annotations
 
 import altair as alt
 import polars as pl
 
-from rolloutkit.charts.base import COLOURS, HEIGHT, WIDTH, threshold_rule, titled
+from rolloutkit.charts.base import COLOURS, HEIGHT, WIDTH, no_data, passes_missing, threshold_rule, titled
+from rolloutkit.supervision import TARGET_SECONDS
+from rolloutkit.text import pct, plural
 
 __all__ = ["supervision_drills", "supervision_incidents", "supervision_rates", "supervision_sample_rate"]
 
-_PCT = alt.Axis(format="%")
 SEVERITIES = ["sev1", "sev2", "sev3", "sev4"]
 CAUGHT_BY = {"review_sample": "#3d5a80", "customer": "#b3261e", "monitoring": "#98c1d9", "unknown": "#8d99ae"}
 STATUS_COLOURS = {"alert": COLOURS["rollback"], "watching": COLOURS["hold"], "within": COLOURS["pass"]}
 
 
-def _no_data(title: str, why: str) -> alt.TopLevelMixin:
-    chart = alt.Chart(pl.DataFrame({"text": [why]})).mark_text(fontSize=13, color=COLOURS["muted"]).encode(
-        text="text:N")
-    return titled(chart.properties(width=WIDTH, height=60), title)
-
-
+@passes_missing
 def supervision_sample_rate(sample: pl.DataFrame) -> alt.TopLevelMixin:
     """Reviewed share of agent interactions per ISO week, the charter's target drawn across."""
     if sample.is_empty():
-        return _no_data("Review sample rate", "not at 100% yet: no supervision weeks")
+        return no_data("Review sample rate", "not at 100% yet: no supervision weeks")
     target = float(sample["target"][0])
     short = sample.filter(~pl.col("reached"))
     data = sample.with_columns(state=pl.when(pl.col("reached")).then(pl.lit("reached")).otherwise(pl.lit("short")))
     bars = alt.Chart(data).mark_bar().encode(
         x=alt.X("week_label:O", title="ISO week", axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("sample_rate:Q", axis=_PCT, title="agent outputs reviewed"),
+        y=alt.Y("sample_rate:Q", axis=alt.Axis(format="%"), title="agent outputs reviewed"),
         color=alt.Color("state:N", title=None, scale=alt.Scale(domain=["reached", "short"],
                                                                range=[COLOURS["agent"], COLOURS["hold"]])),
         tooltip=["week_label:N", "days:Q", "interactions:Q", "reviewed:Q",
                  alt.Tooltip("sample_rate:Q", format=".2%")])
-    rule = threshold_rule(target, f"target {target:.0%}")
+    rule = threshold_rule(target, f"target {pct(target)}")
     overall = sample["reviewed"].sum() / max(sample["interactions"].sum(), 1)
-    title = (f"Every week reached the {target:.0%} review target" if short.is_empty()
-             else f"{short.height} of {sample.height} weeks fell short of the {target:.0%} review target")
+    title = (f"Every week reached the {pct(target)} review target" if short.is_empty()
+             else f"{short.height} of {plural(sample.height, 'week')} fell short of the {pct(target)} review target")
     return titled((bars + rule).properties(width=WIDTH, height=HEIGHT), title,
-                  f"{overall:.1%} of agent outputs reviewed since 100%; a week is short below 90% of the target")
+                  f"{pct(overall, digits=1)} of agent outputs reviewed since 100%; a week is short below 90% of the "
+                  "target")
 
 
+@passes_missing
 def supervision_rates(rates: pl.DataFrame, markers: pl.DataFrame | None = None) -> alt.TopLevelMixin:
     """One panel per metric (agent_worse, then each failure mode): weekly rate with its Wilson interval, the
     cumulative rate inside its confidence-sequence band, the charter limit, and incidents as ticks at the bottom."""
     if rates.is_empty():
-        return _no_data("Reviewed agent_worse and failure-mode rates", "not at 100% yet: no supervision reviews")
+        return no_data("Reviewed agent_worse and failure-mode rates", "not at 100% yet: no supervision reviews")
     if markers is not None:
         markers = markers.filter(pl.col("day") >= rates["week"].min())
     panels = [_rate_panel(rates.filter(pl.col("metric") == metric), metric, markers)
@@ -80,23 +78,24 @@ def _rate_panel(data: pl.DataFrame, metric: str, markers: pl.DataFrame | None) -
     cumulative = base.mark_line(color=colour, strokeWidth=2).encode(x=x, y="cum_rate:Q")
     whiskers = base.mark_rule(color=COLOURS["muted"]).encode(x=x, y="lower:Q", y2="upper:Q")
     points = base.mark_point(filled=True, color=COLOURS["agent"]).encode(
-        x=x, y=alt.Y("rate:Q", axis=_PCT, title=metric), tooltip=tooltip)
-    limit = threshold_rule(row["limit"], f"limit {row['limit']:.1%}")
+        x=x, y=alt.Y("rate:Q", axis=alt.Axis(format="%"), title=metric), tooltip=tooltip)
+    limit = threshold_rule(row["limit"], f"limit {pct(row['limit'], digits=1)}")
     layers = [band, cumulative, whiskers, points, limit]
     if markers is not None and not markers.is_empty():
         ticks = alt.Chart(markers).mark_tick(color=COLOURS["rollback"], thickness=2, size=10).encode(
             x="day:T", y=alt.value(115), tooltip=["incident_id:N", "day:T", "severity:N", "kind:N"])
         layers.append(ticks)
-    label = (f"{metric}: {row['cum_events']} of {row['cum_reviewed']} reviewed ({row['cum_rate']:.2%}), "
+    label = (f"{metric}: {row['cum_events']} of {row['cum_reviewed']} reviewed ({pct(row['cum_rate'], digits=2)}), "
              f"{row['status']}")
     return alt.layer(*layers).properties(width=WIDTH, height=120, title=alt.TitleParams(
         label, anchor="start", fontSize=12, fontWeight="normal", color=colour))
 
 
+@passes_missing
 def supervision_incidents(log: pl.DataFrame) -> alt.TopLevelMixin:
     """Each incident on the day it opened, by severity; colour says who caught it, diamonds are still open."""
     if log.is_empty():
-        return _no_data("Incident log", "no incidents logged")
+        return no_data("Incident log", "no incidents logged")
     open_count = log.filter(pl.col("status") == "open").height
     by_sample = log.filter(pl.col("caught_by") == "review_sample").height
     by_customer = log.filter(pl.col("caught_by") == "customer").height
@@ -117,10 +116,11 @@ def supervision_incidents(log: pl.DataFrame) -> alt.TopLevelMixin:
                   f"{close}; diamonds are still open")
 
 
-def supervision_drills(drills: pl.DataFrame, *, target_seconds: float = 60.0) -> alt.TopLevelMixin:
+@passes_missing
+def supervision_drills(drills: pl.DataFrame, *, target_seconds: float = TARGET_SECONDS) -> alt.TopLevelMixin:
     """Seconds from the rollback command to 0% per drill, against the target."""
     if drills.is_empty():
-        return _no_data("Rollback drills", "no rollback has been drilled (no `zero_at` in flags)")
+        return no_data("Rollback drills", "no rollback has been drilled (no `zero_at` in flags)")
     data = drills.with_columns(when=pl.col("day").cast(pl.String),
                                state=pl.when(pl.col("within_target")).then(pl.lit("within"))
                                .otherwise(pl.lit("over")))
