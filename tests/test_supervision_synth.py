@@ -69,7 +69,7 @@ def test_mid_canary_agent_is_not_supervised_yet(tmp_path):
     head = sup.headline
     assert (head.status, head.decision) == ("info", None)
     assert isinstance(sup.sample, Missing) and "Not at 100% yet" in str(sup.sample)
-    assert "100%" not in head.heading.replace("not at 100% yet", "")
+    assert head.heading == "Supervision: not at 100% yet"
 
 
 def test_agentops_scale_of_the_demo_portfolio(tmp_path):

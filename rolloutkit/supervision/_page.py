@@ -136,32 +136,32 @@ def page(ws: Workspace, *, as_of: dt.date | str | None = None, window_days: int 
     else:
         start = Missing("This workspace has no `flags` or `reviews` table yet.",
                         "Add the flag history (flags.parquet) and the supervision reviews (reviews.parquet).")
-    full = isinstance(start, dt.date)
     unmatched = 0
-    if full:
+    sample: pl.DataFrame | Missing
+    rates: pl.DataFrame | Missing
+    latest: pl.DataFrame | Missing
+    if isinstance(start, Missing):
+        sample = rates = latest = start
+    elif start is None:
+        sample = _not_at_full("no review weeks to show")
+        rates = _not_at_full("no reviewed rates to chart")
+        latest = _not_at_full("no reviewed rate to check against its limit")
+    else:
         try:
-            sample: pl.DataFrame | Missing = sample_rate(ws, as_of=day, tolerance=sample_tolerance)
-            rates: pl.DataFrame | Missing = review_rates(ws, as_of=day)
+            sample = sample_rate(ws, as_of=day, tolerance=sample_tolerance)
+            rates = review_rates(ws, as_of=day)
+            latest = alerts(rates)
             unmatched = unmatched_reviews(ws)
         except MissingTableError as exc:
-            sample = rates = missing_table(exc.table)
-    elif start is None:
-        sample, rates = _not_at_full("no review weeks to show"), _not_at_full("no reviewed rates to chart")
-    else:
-        sample = rates = start
-    if start is None:
-        latest: pl.DataFrame | Missing = _not_at_full("no reviewed rate to check against its limit")
-    else:
-        latest = rates if isinstance(rates, Missing) else alerts(rates)
+            sample = rates = latest = missing_table(exc.table)
     log = _or_missing(lambda: incident_log(ws, as_of=day, reviewed_ids=reviewed_ids(ws)))
     measured = _or_missing(lambda: drills(ws, as_of=day))
     status = measured if isinstance(measured, Missing) else drill_status(
         measured, as_of=day, max_days_between=max_days_between_drills)
     target = ws.charter.supervision.sample_rate
     items = agenda(ws, day=day, window_days=window_days, alerts=latest, incidents=log, sample=sample,
-                   target_sample_rate=target, drill_status=status, at_full_traffic=full)
-    parts = {"review sample": start if isinstance(start, Missing) else sample if full else None,
-             "incident log": log, "rollback drills": measured}
+                   target_sample_rate=target, drill_status=status, at_full_traffic=isinstance(start, dt.date))
+    parts = {"review sample": None if start is None else sample, "incident log": log, "rollback drills": measured}
     return SupervisionPage(
         agent=ws.agent, as_of=day, start=start, traffic_share=current_share(ws, as_of=day),
         target_sample_rate=target, sample=sample, rates=rates,
