@@ -63,16 +63,21 @@ def iso_week_expr(day: pl.Expr) -> pl.Expr:
 
 
 def number(value: Any) -> Any:
-    """A JSON-safe number: NaN and infinities become None, floats keep 6 decimals, other values pass."""
+    """A JSON-safe value: NaN and infinities become None, floats keep 6 decimals, dates and instants become ISO
+    text (2026-11-22, 2026-11-22T09:00:00+00:00), other values pass.
+
+    >>> number(float("nan")), number(0.12345678), number(dt.datetime(2026, 11, 22, 9, tzinfo=dt.UTC))
+    (None, 0.123457, '2026-11-22T09:00:00+00:00')
+    """
     if isinstance(value, float):
         return round(value, 6) if math.isfinite(value) else None
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
     return value
 
 
 def json_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
-    """A frame's rows for JSON: dates as ISO strings, floats rounded, NaN as null."""
-    temporal = [c for c, t in frame.schema.items() if t.is_temporal()]
-    frame = frame.with_columns(pl.col(c).cast(pl.String) for c in temporal)
+    """A frame's rows for JSON: dates and instants as ISO text, floats rounded, NaN as null."""
     return [{k: number(v) for k, v in row.items()} for row in frame.iter_rows(named=True)]
 
 
