@@ -109,8 +109,8 @@ def counts_from_daily(daily: pl.DataFrame, flags: pl.DataFrame, charter: Charter
     to. Counts the table does not have are 0, and `guardrail_columns`/`has_cost` say which it measures. A
     failure mode of the charter without its `fail__<mode>` column is an error, never a zero.
     """
-    required = [*_KEYS, "n", "successes", *(failure_column(m) for m in charter.failure_mode_names)]
-    missing = [c for c in required if c not in daily.columns]
+    fails = [failure_column(m) for m in charter.failure_mode_names]
+    missing = [c for c in (*_KEYS, *COUNT_COLUMNS[:2], *fails) if c not in daily.columns]
     if missing:
         raise DataError("canary_daily", f"is missing required column(s) {', '.join(missing)} "
                         f"(it has: {', '.join(daily.columns) or 'no columns'})")
@@ -127,7 +127,6 @@ def counts_from_daily(daily: pl.DataFrame, flags: pl.DataFrame, charter: Charter
     if unknown.height:
         raise DataError("canary_daily", "has segment_start values that are no flag time",
                         column="segment_start", examples=unknown["segment_start"].unique().sort().head(3).to_list())
-    fails = [failure_column(m) for m in charter.failure_mode_names]
     absent = [c for c in COUNT_COLUMNS if c not in daily.columns]
     daily = (daily.with_columns(pl.col("seg").fill_null(0),
                                 *(pl.lit(0, dtype=pl.Float64 if c in FLOAT_COLUMNS else pl.Int64).alias(c)
