@@ -1,11 +1,14 @@
 """The charter: the four artifacts (task, success metric, failure modes, rollback triggers) and the policies.
 
-`load_charter` reads `charter.yaml` safely, applies DESIGN.md's defaults, refuses unknown keys, and raises a
-`CharterError` that names the field path, what was given and what is allowed.
+`load_charter` reads `charter.yaml` safely, applies the defaults, refuses unknown keys, and raises one
+`CharterError` listing every problem at once, each naming the field path, what was given and what is allowed. The
+keys a section allows are its dataclass's fields; a field without a default is a required key.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import re
 import zoneinfo
 from dataclasses import dataclass
@@ -14,12 +17,12 @@ from typing import Any, Literal
 
 import yaml
 
-from rolloutkit.errors import CharterError
+from rolloutkit.errors import CharterError, RolloutkitError, cut, short
 
 RiskTier = Literal["low", "moderate", "high"]
 RISK_TIERS = ("low", "moderate", "high")
 TRIGGER_METRICS = ("success_rate", "success_gap", "failure_rate", "guardrail_breaches", "cost_per_task")
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,7 @@ class FailureMode:
         return self.max_rate == 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RollbackTrigger:
     metric: str
     above: float | None = None
@@ -60,6 +63,8 @@ class RollbackTrigger:
 @dataclass(frozen=True)
 class Traffic:
     daily_interactions: int
+    #: What one interaction costs when a person handles it, so agent and human cost compare in dollars.
+    human_cost_per_interaction_usd: float | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,13 @@ class SupervisionPolicy:
 
 
 @dataclass(frozen=True)
+class HumanPath:
+    #: Interactions a day the human-only path keeps after 100%, so people stay practised and a rollback has
+    #: somewhere to go; 0 turns the check off.
+    min_daily_interactions: int = 20
+
+
+@dataclass(frozen=True, kw_only=True)
 class Charter:
     agent: str
     task: str
@@ -110,6 +122,9 @@ class Charter:
     canary: CanaryPolicy = CanaryPolicy()
     guardrails: Guardrails | None = None
     supervision: SupervisionPolicy = SupervisionPolicy()
+    #: People or roles allowed to change the flag; the parser defaults it to (owner,), and () means anyone.
+    rollback_authority: tuple[str, ...] = ()
+    human_path: HumanPath = HumanPath()
 
     @property
     def failure_mode_names(self) -> tuple[str, ...]:
@@ -125,18 +140,19 @@ class Charter:
                 return mode
         raise KeyError(f"no failure mode {name!r} in the charter of {self.agent}; known: {self.failure_mode_names}")
 
+    def may_change_flag(self, actor: str | None) -> bool:
+        """Whether `actor` is in `rollback_authority` (anyone may when it is empty)."""
+        return not self.rollback_authority or actor in self.rollback_authority
+
 
 def load_charter(path: str | Path) -> Charter:
-    """Read and validate a `charter.yaml`; errors name the field path, the value given and what is allowed."""
+    """Read and validate a `charter.yaml`; one error lists every problem with its field path."""
     path = Path(path)
     if path.is_dir():
         path = path / "charter.yaml"
     if not path.exists():
-        raise CharterError(f"{path}: no charter found; every workspace needs a charter.yaml (see DESIGN.md)")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise CharterError(f"{path}: not valid YAML: {exc}") from None
+        raise CharterError(f"{path}: no charter found; every workspace needs a charter.yaml (see docs/charter.md)")
+    raw = load_yaml(path, CharterError)
     return parse_charter(raw, source=str(path.name if path.name else path))
 
 
@@ -145,143 +161,246 @@ def parse_charter(raw: Any, *, source: str = "charter.yaml") -> Charter:
     return _Parser(source).charter(raw)
 
 
+def load_yaml(path: Path, error: type[RolloutkitError]) -> Any:
+    """A YAML file read safely: UTF-8, no Python tags, a key given twice refused, and YAML 1.2 scalars (only
+    true/false are booleans, so `yes`, `no` and `on` stay text; `1e-3` is a number)."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[:exc.start].count(b"\n") + 1
+        raise error(f"{path.name}: line {line} is not UTF-8 text (byte 0x{path.read_bytes()[exc.start]:02x}); "
+                    "save the file as UTF-8") from None
+    except OSError as exc:
+        raise error(f"{path.name}: cannot be read: {exc.strerror}") from None
+    try:
+        return yaml.load(text, Loader=_Loader)
+    except _DuplicateKey as exc:
+        raise error(f"{path.name}: {exc}") from None
+    except yaml.YAMLError as exc:
+        mark, problem = getattr(exc, "problem_mark", None), getattr(exc, "problem", None)
+        detail = f"line {mark.line + 1}, column {mark.column + 1}: {problem}" if mark and problem else str(exc)
+        raise error(f"{path.name}: not valid YAML: {' '.join(detail.split())[:300]}") from None
+
+
+class _DuplicateKey(yaml.YAMLError):
+    pass
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 booleans and floats, refusing a key given twice in one mapping."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            if isinstance(key, list | dict):
+                continue  # unhashable keys are refused by SafeLoader itself
+            if key in seen:
+                raise _DuplicateKey(f"key `{short(key)}` is given twice "
+                                    f"(lines {seen[key]} and {line}); keep one")
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                              list("tTfF"))
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float",
+                              re.compile(r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+$"),
+                              list("-+0123456789."))
+
+
+def _keys(cls: type) -> tuple[list[str], list[str]]:
+    """A section's (required, optional) keys: its dataclass fields, required when they have no default."""
+    fields = dataclasses.fields(cls)
+    required = [f.name for f in fields
+                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    return required, [f.name for f in fields if f.name not in required]
+
+
 class _Parser:
-    """Walks the YAML tree keeping the field path, so every error says where it is."""
+    """Walks the YAML tree keeping the field path, noting every problem; `charter` raises them all at once.
+
+    A value that breaks a rule is noted and parsed as None, so the walk goes on; checks that depend on another
+    field (a trigger's failure mode, max ≥ min) are skipped when that field was already at fault.
+    """
 
     def __init__(self, source: str) -> None:
         self.source = source
+        self.problems: list[str] = []
 
-    def fail(self, field: str, given: Any, allowed: str) -> CharterError:
-        return CharterError(f"{self.source}: `{field}` {allowed}, got {given!r}")
+    def fail(self, field: str, given: Any, allowed: str) -> None:
+        self.problems.append(f"`{field}` {allowed}, got {cut(given)}")
 
-    def mapping(self, value: Any, field: str, *, required: set[str], optional: set[str]) -> dict[str, Any]:
+    def note(self, text: str) -> None:
+        self.problems.append(text)
+
+    def mapping(self, value: Any, field: str, cls: type) -> dict[str, Any] | None:
         if not isinstance(value, dict):
-            raise self.fail(field, value, "must be a mapping")
-        unknown = sorted(set(value) - required - optional)
-        if unknown:
-            allowed = ", ".join(sorted(required | optional))
-            raise self.fail(f"{field}.{unknown[0]}" if field else unknown[0], unknown[0],
-                            f"is not a known key (allowed: {allowed})")
-        missing = sorted(required - set(value))
-        if missing:
-            name = f"{field}.{missing[0]}" if field else missing[0]
-            raise CharterError(f"{self.source}: `{name}` is required but missing")
+            if not field:
+                required, _ = _keys(cls)
+                self.note(f"the charter must be a mapping of keys ({', '.join(required)}, ...), "
+                          f"got {type(value).__name__} {cut(value)}")
+            else:
+                self.fail(field, value, "must be a mapping")
+            return None
+        required, optional = _keys(cls)
+        allowed = required + optional
+        for key in value:
+            if key not in allowed:
+                name = f"{field}.{key}" if field else str(key)
+                close = difflib.get_close_matches(str(key), allowed, n=1)
+                hint = f"did you mean `{close[0]}`? " if close else ""
+                self.note(f"`{short(name)}` is not a known key ({hint}allowed: {', '.join(sorted(allowed))})")
+        for key in required:
+            if key not in value:
+                self.note(f"`{f'{field}.{key}' if field else key}` is required but missing")
         return value
 
-    def text(self, value: Any, field: str, *, slug: bool = False) -> str:
+    def text(self, value: Any, field: str, *, slug: bool = False) -> str | None:
         if not isinstance(value, str) or not value.strip():
-            raise self.fail(field, value, "must be a non-empty string")
+            return self.fail(field, value, "must be a non-empty string")
         if slug and not _SLUG.match(value):
-            raise self.fail(field, value, "must be a slug of lowercase letters, digits, '-' or '_'")
+            return self.fail(field, value, "must be a slug of up to 64 lowercase letters, digits, '-' or '_'")
         return value.strip()
 
     def number(self, value: Any, field: str, *, low: float, high: float, low_open: bool = False,
-               high_open: bool = False) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.fail(field, value, "must be a number")
+               high_open: bool = False) -> float | None:
+        if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+            return self.fail(field, value, "must be a number")
         below = value <= low if low_open else value < low
         above = value >= high if high_open else value > high
         if below or above:
             interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
-            raise self.fail(field, value, f"must be in {interval}")
+            return self.fail(field, value, f"must be in {interval}")
         return float(value)
 
-    def integer(self, value: Any, field: str, *, low: int) -> int:
+    def integer(self, value: Any, field: str, *, low: int) -> int | None:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(field, value, "must be a whole number")
+            return self.fail(field, value, "must be a whole number")
         if value < low:
-            raise self.fail(field, value, f"must be at least {low}")
+            return self.fail(field, value, f"must be at least {low}")
         return value
 
-    def names(self, value: Any, field: str) -> tuple[str, ...]:
+    def names(self, value: Any, field: str, what: str = "action names") -> tuple[str, ...] | None:
         if not isinstance(value, list) or not value:
-            raise self.fail(field, value, "must be a non-empty list of action names")
-        return tuple(self.text(v, f"{field}[{i}]") for i, v in enumerate(value))
+            return self.fail(field, value, f"must be a non-empty list of {what}")
+        names = tuple(self.text(v, f"{field}[{i}]") for i, v in enumerate(value))
+        return None if None in names else names  # type: ignore[return-value]
 
     def charter(self, raw: Any) -> Charter:
-        required = {"agent", "task", "success_metric", "failure_modes", "rollback_triggers", "traffic"}
-        optional = {"owner", "risk_tier", "timezone", "shadow", "canary", "guardrails", "supervision"}
+        required, _ = _keys(Charter)
         if raw is None:
             raise CharterError(f"{self.source}: the charter is empty; it needs {', '.join(sorted(required))}")
-        doc = self.mapping(raw, "", required=required, optional=optional)
-        failure_modes = self.failure_modes(doc["failure_modes"])
+        doc = self.mapping(raw, "", Charter)
+        if doc is None:
+            raise CharterError(f"{self.source}: {self.problems[0]}")
+        failure_modes = self.failure_modes(doc["failure_modes"]) if "failure_modes" in doc else None
         risk_tier = doc.get("risk_tier", "moderate")
         if risk_tier not in RISK_TIERS:
-            raise self.fail("risk_tier", risk_tier, f"must be one of {', '.join(RISK_TIERS)}")
-        return Charter(
-            agent=self.text(doc["agent"], "agent", slug=True),
-            task=self.text(doc["task"], "task"),
-            owner=self.text(doc["owner"], "owner") if "owner" in doc else None,
+            self.fail("risk_tier", risk_tier, f"must be one of {', '.join(RISK_TIERS)}")
+        owner = self.text(doc["owner"], "owner") if "owner" in doc else None
+        charter = dict(
+            agent=self.text(doc["agent"], "agent", slug=True) if "agent" in doc else None,
+            task=self.text(doc["task"], "task") if "task" in doc else None,
+            owner=owner,
             risk_tier=risk_tier,
             timezone=self.timezone(doc.get("timezone", "UTC")),
-            success_metric=self.success_metric(doc["success_metric"]),
+            success_metric=self.success_metric(doc["success_metric"]) if "success_metric" in doc else None,
             failure_modes=failure_modes,
-            rollback_triggers=self.triggers(doc["rollback_triggers"], {m.name for m in failure_modes}),
-            traffic=self.traffic(doc["traffic"]),
+            rollback_triggers=(self.triggers(doc["rollback_triggers"],
+                                             {m.name for m in failure_modes} if failure_modes else None)
+                               if "rollback_triggers" in doc else None),
+            traffic=self.traffic(doc["traffic"]) if "traffic" in doc else None,
             shadow=self.shadow(doc.get("shadow", {})),
             canary=self.canary(doc.get("canary", {})),
             guardrails=self.guardrails(doc["guardrails"]) if "guardrails" in doc else None,
             supervision=self.supervision(doc.get("supervision", {})),
+            rollback_authority=(self.authority(doc["rollback_authority"]) if "rollback_authority" in doc
+                                else (owner,) if owner else ()),
+            human_path=self.human_path(doc.get("human_path", {})),
         )
+        if self.problems:
+            if len(self.problems) == 1:
+                raise CharterError(f"{self.source}: {self.problems[0]}")
+            listed = "\n".join(f"  - {p}" for p in self.problems)
+            raise CharterError(f"{self.source}: {len(self.problems)} problems:\n{listed}")
+        return Charter(**charter)
 
-    def timezone(self, value: Any) -> str:
+    def timezone(self, value: Any) -> str | None:
         zone = self.text(value, "timezone")
+        if zone is None:
+            return None
         try:
             zoneinfo.ZoneInfo(zone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise self.fail("timezone", value, "must be an IANA time zone such as UTC or Europe/Berlin") from None
+            return self.fail("timezone", value, "must be an IANA time zone such as UTC or Europe/Berlin")
         return zone
 
-    def success_metric(self, value: Any) -> SuccessMetric:
-        doc = self.mapping(value, "success_metric", required={"name", "noninferiority_margin"},
-                           optional={"description"})
+    def success_metric(self, value: Any) -> SuccessMetric | None:
+        doc = self.mapping(value, "success_metric", SuccessMetric)
+        if doc is None:
+            return None
         return SuccessMetric(
-            name=self.text(doc["name"], "success_metric.name"),
+            name=self.text(doc["name"], "success_metric.name") if "name" in doc else None,
             description=self.text(doc["description"], "success_metric.description") if "description" in doc else "",
-            noninferiority_margin=self.number(doc["noninferiority_margin"], "success_metric.noninferiority_margin",
-                                              low=0, high=1, high_open=True),
+            noninferiority_margin=(self.number(doc["noninferiority_margin"], "success_metric.noninferiority_margin",
+                                               low=0, high=1, high_open=True)
+                                   if "noninferiority_margin" in doc else None),
         )
 
-    def failure_modes(self, value: Any) -> tuple[FailureMode, ...]:
+    def failure_modes(self, value: Any) -> tuple[FailureMode, ...] | None:
         if not isinstance(value, list) or not value:
-            raise self.fail("failure_modes", value, "must list at least one intolerable failure mode")
+            return self.fail("failure_modes", value, "must list at least one intolerable failure mode")
         modes = []
         for i, item in enumerate(value):
             field = f"failure_modes[{i}]"
-            doc = self.mapping(item, field, required={"name", "max_rate"}, optional={"description"})
+            doc = self.mapping(item, field, FailureMode)
+            if doc is None:
+                return None
             modes.append(FailureMode(
-                name=self.text(doc["name"], f"{field}.name", slug=True),
+                name=self.text(doc["name"], f"{field}.name", slug=True) if "name" in doc else None,
                 description=self.text(doc["description"], f"{field}.description") if "description" in doc else "",
-                max_rate=self.number(doc["max_rate"], f"{field}.max_rate", low=0, high=1, high_open=True),
+                max_rate=(self.number(doc["max_rate"], f"{field}.max_rate", low=0, high=1, high_open=True)
+                          if "max_rate" in doc else None),
             ))
-        names = [m.name for m in modes]
+        names = [m.name for m in modes if m.name is not None]
         duplicated = sorted({n for n in names if names.count(n) > 1})
         if duplicated:
-            raise self.fail("failure_modes", duplicated[0], "must have unique names; duplicated")
+            self.fail("failure_modes", duplicated[0], "must have unique names; duplicated")
+        if any(m.name is None for m in modes):
+            return None
         return tuple(modes)
 
-    def triggers(self, value: Any, mode_names: set[str]) -> tuple[RollbackTrigger, ...]:
+    def triggers(self, value: Any, mode_names: set[str] | None) -> tuple[RollbackTrigger, ...] | None:
         if not isinstance(value, list) or not value:
-            raise self.fail("rollback_triggers", value, "must list at least one rollback trigger")
+            return self.fail("rollback_triggers", value, "must list at least one rollback trigger")
         triggers = []
         for i, item in enumerate(value):
             field = f"rollback_triggers[{i}]"
-            doc = self.mapping(item, field, required={"metric"},
-                               optional={"failure_mode", "above", "below", "window_days"})
-            metric = doc["metric"]
-            if metric not in TRIGGER_METRICS:
-                raise self.fail(f"{field}.metric", metric, f"must be one of {', '.join(TRIGGER_METRICS)}")
+            doc = self.mapping(item, field, RollbackTrigger)
+            if doc is None:
+                continue
+            metric = doc.get("metric")
+            if "metric" in doc and metric not in TRIGGER_METRICS:
+                self.fail(f"{field}.metric", metric, f"must be one of {', '.join(TRIGGER_METRICS)}")
             mode = doc.get("failure_mode")
             if metric == "failure_rate":
-                if mode not in mode_names:
-                    raise self.fail(f"{field}.failure_mode", mode,
-                                    f"must name a charter failure mode ({', '.join(sorted(mode_names))})")
+                if mode_names is not None and mode not in mode_names:
+                    self.fail(f"{field}.failure_mode", mode,
+                              f"must name a charter failure mode ({', '.join(sorted(mode_names))})")
             elif mode is not None:
-                raise self.fail(f"{field}.failure_mode", mode, "is only allowed when metric is failure_rate")
-            if ("above" in doc) == ("below" in doc):
-                raise CharterError(f"{self.source}: `{field}` needs exactly one of `above` or `below`")
+                self.fail(f"{field}.failure_mode", mode, "is only allowed when metric is failure_rate")
             bound_key = "above" if "above" in doc else "below"
-            bound = self.number(doc[bound_key], f"{field}.{bound_key}", low=-1e12, high=1e12)
+            if ("above" in doc) == ("below" in doc):
+                self.note(f"`{field}` needs exactly one of `above` or `below`")
+                bound = None
+            else:
+                bound = self.number(doc[bound_key], f"{field}.{bound_key}", low=-1e12, high=1e12)
             triggers.append(RollbackTrigger(
                 metric=metric, failure_mode=mode,
                 above=bound if bound_key == "above" else None,
@@ -290,14 +409,23 @@ class _Parser:
             ))
         return tuple(triggers)
 
-    def traffic(self, value: Any) -> Traffic:
-        doc = self.mapping(value, "traffic", required={"daily_interactions"}, optional=set())
-        return Traffic(daily_interactions=self.integer(doc["daily_interactions"], "traffic.daily_interactions",
-                                                       low=1))
+    def traffic(self, value: Any) -> Traffic | None:
+        doc = self.mapping(value, "traffic", Traffic)
+        if doc is None:
+            return None
+        cost = doc.get("human_cost_per_interaction_usd")
+        return Traffic(
+            daily_interactions=(self.integer(doc["daily_interactions"], "traffic.daily_interactions", low=1)
+                                if "daily_interactions" in doc else None),
+            human_cost_per_interaction_usd=(
+                None if cost is None else
+                self.number(cost, "traffic.human_cost_per_interaction_usd", low=0, high=1e6, low_open=True)),
+        )
 
-    def shadow(self, value: Any) -> ShadowPolicy:
-        doc = self.mapping(value, "shadow", required=set(),
-                           optional={"min_weeks", "max_weeks", "reviews_per_week", "max_agent_worse_rate"})
+    def shadow(self, value: Any) -> ShadowPolicy | None:
+        doc = self.mapping(value, "shadow", ShadowPolicy)
+        if doc is None:
+            return None
         d = ShadowPolicy()
         policy = ShadowPolicy(
             min_weeks=self.integer(doc.get("min_weeks", d.min_weeks), "shadow.min_weeks", low=0),
@@ -307,39 +435,43 @@ class _Parser:
             max_agent_worse_rate=self.number(doc.get("max_agent_worse_rate", d.max_agent_worse_rate),
                                              "shadow.max_agent_worse_rate", low=0, high=1, low_open=True),
         )
-        if policy.max_weeks < policy.min_weeks:
-            raise self.fail("shadow.max_weeks", policy.max_weeks,
-                            f"must be at least shadow.min_weeks ({policy.min_weeks})")
+        if None not in (policy.min_weeks, policy.max_weeks) and policy.max_weeks < policy.min_weeks:
+            self.fail("shadow.max_weeks", policy.max_weeks, f"must be at least shadow.min_weeks ({policy.min_weeks})")
         return policy
 
-    def canary(self, value: Any) -> CanaryPolicy:
-        doc = self.mapping(value, "canary", required=set(),
-                           optional={"stages", "min_hold_days", "max_hold_days", "confidence"})
+    def canary(self, value: Any) -> CanaryPolicy | None:
+        doc = self.mapping(value, "canary", CanaryPolicy)
+        if doc is None:
+            return None
         d = CanaryPolicy()
-        stages = doc.get("stages", list(d.stages))
-        if not isinstance(stages, list) or not stages:
-            raise self.fail("canary.stages", stages, "must be a non-empty list of traffic shares")
-        shares = tuple(self.number(s, f"canary.stages[{i}]", low=0, high=1, low_open=True)
-                       for i, s in enumerate(stages))
-        if any(b <= a for a, b in zip(shares, shares[1:], strict=False)):
-            raise self.fail("canary.stages", stages, "must increase strictly")
-        if shares[-1] != 1.0:
-            raise self.fail("canary.stages", stages, "must end at 1.0 (100% of traffic)")
         policy = CanaryPolicy(
-            stages=shares,
+            stages=self.stages(doc.get("stages", list(d.stages))),
             min_hold_days=self.integer(doc.get("min_hold_days", d.min_hold_days), "canary.min_hold_days", low=1),
             max_hold_days=self.integer(doc.get("max_hold_days", d.max_hold_days), "canary.max_hold_days", low=1),
             confidence=self.number(doc.get("confidence", d.confidence), "canary.confidence", low=0.5, high=1,
                                    high_open=True),
         )
-        if policy.max_hold_days < policy.min_hold_days:
-            raise self.fail("canary.max_hold_days", policy.max_hold_days,
-                            f"must be at least canary.min_hold_days ({policy.min_hold_days})")
+        if None not in (policy.min_hold_days, policy.max_hold_days) and policy.max_hold_days < policy.min_hold_days:
+            self.fail("canary.max_hold_days", policy.max_hold_days,
+                      f"must be at least canary.min_hold_days ({policy.min_hold_days})")
         return policy
 
-    def guardrails(self, value: Any) -> Guardrails:
-        doc = self.mapping(value, "guardrails", required=set(), optional={
-            "max_actions_per_session", "max_dollars_per_session", "action_allowlist", "review_required"})
+    def stages(self, stages: Any) -> tuple[float, ...] | None:
+        if not isinstance(stages, list) or not stages:
+            return self.fail("canary.stages", stages, "must be a non-empty list of traffic shares")
+        shares = [self.number(s, f"canary.stages[{i}]", low=0, high=1, low_open=True) for i, s in enumerate(stages)]
+        if None in shares:
+            return None
+        if any(b <= a for a, b in zip(shares, shares[1:], strict=False)):
+            return self.fail("canary.stages", stages, "must increase strictly")
+        if shares[-1] != 1.0:
+            return self.fail("canary.stages", stages, "must end at 1.0 (100% of traffic)")
+        return tuple(shares)
+
+    def guardrails(self, value: Any) -> Guardrails | None:
+        doc = self.mapping(value, "guardrails", Guardrails)
+        if doc is None:
+            return None
         return Guardrails(
             max_actions_per_session=(self.integer(doc["max_actions_per_session"],
                                                   "guardrails.max_actions_per_session", low=1)
@@ -353,8 +485,23 @@ class _Parser:
                              if "review_required" in doc else None),
         )
 
-    def supervision(self, value: Any) -> SupervisionPolicy:
-        doc = self.mapping(value, "supervision", required=set(), optional={"sample_rate"})
+    def supervision(self, value: Any) -> SupervisionPolicy | None:
+        doc = self.mapping(value, "supervision", SupervisionPolicy)
+        if doc is None:
+            return None
         rate = doc.get("sample_rate", SupervisionPolicy().sample_rate)
         return SupervisionPolicy(sample_rate=self.number(rate, "supervision.sample_rate", low=0, high=1,
                                                          low_open=True))
+
+    def authority(self, value: Any) -> tuple[str, ...] | None:
+        names = self.names(value, "rollback_authority", "people or roles (leave it out to mean the owner)")
+        if names and len(set(names)) < len(names):
+            return self.fail("rollback_authority", value, "must name each person or role once")
+        return names
+
+    def human_path(self, value: Any) -> HumanPath | None:
+        doc = self.mapping(value, "human_path", HumanPath)
+        if doc is None:
+            return None
+        least = doc.get("min_daily_interactions", HumanPath().min_daily_interactions)
+        return HumanPath(min_daily_interactions=self.integer(least, "human_path.min_daily_interactions", low=0))
