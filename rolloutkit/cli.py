@@ -117,6 +117,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from rolloutkit.sources import describe
     from rolloutkit.workspace import load_workspace
 
     ws = load_workspace(args.workspace)
@@ -128,6 +129,8 @@ def _check(args: argparse.Namespace) -> int:
         if row["present"]:
             print(f"  {row['table']:<10} {row['rows']:>10,} rows  {row['first_day']} .. {row['last_day']}  "
                   f"({row['file']})")
+            for line in describe(ws.sources[row["table"]]):
+                print(f"{'':15}{line}")
         else:
             print(f"  {row['table']:<10} missing")
     return 0

@@ -7,6 +7,8 @@ from typing import Literal
 
 #: Characters of a value shown in a message; longer values are cut (a 10,000-character cell stays readable).
 SHOWN = 60
+#: How many distinct values and rows a message shows.
+_VALUES, _ROWS = 12, 5
 
 
 def cut(value: object, limit: int = SHOWN) -> str:
@@ -100,7 +102,9 @@ class DataError(RolloutkitError):
             where += f" ({self.mapping})"
         text = f"{where} {self.rule}"
         if self.values:
-            shown = [cut(v) + (f" ×{n:,}" if n > 1 else "") for v, n in self.values[:_VALUES]]
+            # all of a few distinct values; the most frequent of many (timestamps, ids)
+            many = self.distinct > 2 * _VALUES
+            shown = [cut(v) + (f" ×{n:,}" if n > 1 else "") for v, n in self.values[:_ROWS if many else _VALUES]]
             hidden = self.distinct - len(shown)
             text += ": " + ", ".join(shown) + (f" and {hidden:,} other value{'s' if hidden != 1 else ''}"
                                                if hidden > 0 else "")
@@ -125,10 +129,6 @@ class DataError(RolloutkitError):
             numbers = f"{self.unit}{'s' if len(rows) > 1 else ''} {', '.join(str(r) for r in rows)}"
             parts.append(f"{file} {numbers}" if file else numbers)
         return "; ".join(parts) + more
-
-
-#: How many distinct values and rows a message shows.
-_VALUES, _ROWS = 12, 5
 
 
 class MissingTableError(RolloutkitError):

@@ -1,4 +1,8 @@
-"""A workspace: one agent's charter plus its tables, each read lazily and validated on first use."""
+"""A workspace: one agent's charter plus its tables, each read lazily and validated on first use.
+
+Each table is read through its source (`rolloutkit.sources`): as `sources.yaml` describes it, else the file found
+by its name.
+"""
 
 from __future__ import annotations
 
@@ -10,52 +14,61 @@ import polars as pl
 
 from rolloutkit.charter import Charter, load_charter
 from rolloutkit.errors import MissingTableError, RolloutkitError
-from rolloutkit.tables import CONTRACTS, TABLE_NAMES, find_table, read_table
+from rolloutkit.sources import SOURCES_FILE, load_sources, read
+from rolloutkit.tables import CONTRACTS, TABLE_NAMES, Source
 
 
 @dataclass
 class Workspace:
     path: Path
     charter: Charter
-    files: dict[str, Path]
+    #: Each table present, by name: where its rows are and how they map onto the contract.
+    sources: dict[str, Source]
     _cache: dict[str, pl.LazyFrame] = field(default_factory=dict, repr=False)
 
     @property
     def agent(self) -> str:
         return self.charter.agent
 
+    @property
+    def files(self) -> dict[str, Path]:
+        """Each table present, by name: its file, or the folder of its parts."""
+        return {name: source.path for name, source in self.sources.items()}
+
     def has(self, name: str) -> bool:
-        return name in self.files
+        return name in self.sources
 
     def table(self, name: str) -> pl.LazyFrame:
         """The validated table as a LazyFrame (contract types, UTC timestamps, a local `day` column)."""
         if name not in CONTRACTS:
             raise KeyError(f"unknown table {name!r}; tables are {', '.join(TABLE_NAMES)}")
-        if name not in self.files:
+        if name not in self.sources:
             raise MissingTableError(f"{self.path.name}: no `{name}` table (looked for {name}.parquet, "
-                                    f"{name}.csv, {name}.ndjson or a folder {name}/)", table=name)
+                                    f"{name}.csv, {name}.ndjson, a folder {name}/ or an entry in "
+                                    f"{SOURCES_FILE})", table=name)
         if name not in self._cache:
-            self._cache[name] = read_table(self.files[name], CONTRACTS[name],
-                                           failure_modes=self.charter.failure_mode_names,
-                                           timezone=self.charter.timezone)
+            self._cache[name] = read(self.sources[name], CONTRACTS[name],
+                                     failure_modes=self.charter.failure_mode_names,
+                                     timezone=self.charter.timezone)
         return self._cache[name]
 
     def validate(self) -> None:
         """Read and check every table present; raises the first `DataError`."""
-        for name in self.files:
+        for name in self.sources:
             self.table(name)
 
     def inventory(self) -> pl.DataFrame:
         """One row per contract table: file, rows, first and last day, or `present = False`."""
         rows = []
         for name in TABLE_NAMES:
-            if name not in self.files:
+            if name not in self.sources:
                 rows.append({"table": name, "present": False, "file": None, "rows": None,
                              "first_day": None, "last_day": None})
                 continue
             stats = self.table(name).select(pl.len().alias("rows"), pl.col("day").min().alias("first_day"),
                                             pl.col("day").max().alias("last_day")).collect()
-            rows.append({"table": name, "present": True, "file": self.files[name].name, **stats.row(0, named=True)})
+            rows.append({"table": name, "present": True, "file": self.sources[name].location,
+                         **stats.row(0, named=True)})
         return pl.DataFrame(rows, schema={"table": pl.String, "present": pl.Boolean, "file": pl.String,
                                           "rows": pl.Int64, "first_day": pl.Date, "last_day": pl.Date})
 
@@ -79,13 +92,13 @@ class Workspace:
 
 
 def load_workspace(directory: str | Path) -> Workspace:
-    """Open a workspace folder: validate its charter now, find its tables (read on first use)."""
+    """Open a workspace folder: validate its charter and sources.yaml now, find its tables (read on first use)."""
     directory = Path(directory)
     if not directory.is_dir():
         raise RolloutkitError(f"{directory}: not a workspace folder (it should hold charter.yaml and tables)")
     charter = load_charter(directory / "charter.yaml")
-    files = {name: path for name in TABLE_NAMES if (path := find_table(directory, name)) is not None}
-    return Workspace(path=directory, charter=charter, files=files)
+    sources = load_sources(directory, failure_modes=charter.failure_mode_names)
+    return Workspace(path=directory, charter=charter, sources=sources)
 
 
 def find_workspaces(directory: str | Path) -> list[Path]:

@@ -13,8 +13,8 @@ from rolloutkit.workspace import MissingTableError, load_workspace
 MODES = ("wrong_policy", "pii_leak")
 CANARY_CSV = """interaction_id,ts,arm,success,failure_mode,region
 a1,2026-11-02T10:00:00Z,agent,true,,eu
-a2,2026-11-02 23:30:00,agent,false,wrong_policy,us
-a3,2026-11-03,human,1,,us
+a2,2026-11-02 23:30:00Z,agent,false,wrong_policy,us
+a3,2026-11-03T00:00:00+00:00,human,1,,us
 a4,2026-11-04T01:00:00+02:00,human,0,,eu
 """
 
@@ -67,22 +67,22 @@ def test_naive_parquet_timestamps_are_utc(tmp_path):
 
 
 BAD = [
-    ("unknown-arm", "canary", CANARY_CSV.replace("a3,2026-11-03,human", "a3,2026-11-03,agnet"),
-     "canary.csv: column `arm` has values outside {agent, human} — 1 row: 'agnet' (rows 3)"),
+    ("unknown-arm", "canary", CANARY_CSV.replace("human,1", "agnet,1"),
+     "canary.csv: column `arm` has values outside {agent, human} — 1 row: 'agnet' (line 4)"),
     ("duplicate-id", "canary", CANARY_CSV.replace("a4,", "a1,"),
-     "canary.csv: column `interaction_id` must be unique; duplicated values — 2 rows: 'a1' (rows 1, 4)"),
-    ("bad-timestamp", "canary", CANARY_CSV.replace("2026-11-03,", "yesterday,"),
+     "canary.csv: column `interaction_id` must be unique; duplicated values — 2 rows: 'a1' ×2 (lines 2, 5)"),
+    ("bad-timestamp", "canary", CANARY_CSV.replace("2026-11-03T00:00:00+00:00,", "yesterday,"),
      "canary.csv: column `ts` cannot be read as a timestamp"),
     ("unknown-failure-mode", "canary", CANARY_CSV.replace("wrong_policy", "rudeness"),
      "column `failure_mode` has values that are not failure modes of the charter (wrong_policy, pii_leak)"),
     ("bad-bool", "canary", CANARY_CSV.replace("agent,true", "agent,maybe"),
-     "canary.csv: column `success` cannot be read as true/false — 1 row: 'maybe' (rows 1)"),
-    ("empty-required", "canary", CANARY_CSV.replace("a2,2026-11-02 23:30:00,agent", "a2,2026-11-02 23:30:00,"),
-     "canary.csv: column `arm` has empty values (it is required) — 1 row: None (rows 2)"),
+     "canary.csv: column `success` cannot be read as true/false — 1 row: 'maybe' (line 2)"),
+    ("empty-required", "canary", CANARY_CSV.replace("a2,2026-11-02 23:30:00Z,agent", "a2,2026-11-02 23:30:00Z,"),
+     "canary.csv: column `arm` has empty values (it is required) — 1 row (line 3)"),
     ("missing-column", "canary", "interaction_id,ts,arm\na1,2026-11-02,agent\n",
      "canary.csv is missing required column(s) success, failure_mode"),
     ("share-out-of-range", "flags", "ts,traffic_share,actor,reason\n2026-11-02,0.05,ana,start\n2026-11-09,15,ana,x\n",
-     "flags.csv: column `traffic_share` must be in [0, 1] — 1 row: '15' (rows 2)"),
+     "flags.csv: column `traffic_share` must be in [0, 1] — 1 row: '15' (line 3)"),
     ("share-not-a-number", "flags", "ts,traffic_share,actor,reason\n2026-11-02,five percent,ana,start\n",
      "flags.csv: column `traffic_share` cannot be read as a number"),
     ("unknown-verdict", "reviews",
@@ -103,7 +103,7 @@ BAD = [
      "evals.csv: column `category` has values outside {typical, edge, prior_failure, adversarial}"),
     ("negative-dollars", "canary", CANARY_CSV.replace(",region\n", ",dollars\n").replace(",eu\n", ",-5\n", 1)
      .replace(",us\n", ",3\n").replace(",eu\n", ",4\n"),
-     "canary.csv: column `dollars` must be >= 0 — 1 row: '-5' (rows 1)"),
+     "canary.csv: column `dollars` must be >= 0 — 1 row: '-5' (line 2)"),
 ]
 
 
@@ -118,9 +118,9 @@ def test_error_lists_at_most_five_rows_and_counts_the_rest(tmp_path):
     lines = "".join(f"x{i},2026-11-02,robot,true,\n" for i in range(12))
     with pytest.raises(DataError) as info:
         read(tmp_path, "canary.csv", "interaction_id,ts,arm,success,failure_mode\n" + lines, "canary")
-    assert "— 12 rows: 'robot' (rows 1, 2, 3, 4, 5 and 7 more)" in str(info.value)
+    assert "— 12 rows: 'robot' ×12 (lines 2, 3, 4, 5, 6 and 7 more)" in str(info.value)
     assert info.value.column == "arm"
-    assert info.value.rows[:5] == [1, 2, 3, 4, 5]
+    assert info.value.rows[:5] == [2, 3, 4, 5, 6], "file lines: the header is line 1"
 
 
 def test_unknown_format_and_duplicate_tables(tmp_path, make_workspace):
