@@ -257,7 +257,7 @@ class Source:
         if column.name in self.columns:
             parts.append(f"read as `{column.name}`")
         if column.name in self.values:
-            pairs = ", ".join(f"{short(k, 24) if isinstance(k, str) else k} → {_text_of(v)}"
+            pairs = ", ".join(f"{short(k, 24) if isinstance(k, str) else k} → {cell_text(v)}"
                               for k, v in self.values[column.name].items())
             parts.append(f"values {short(pairs, 120)}")
         if column.name in self.percent:
@@ -364,7 +364,7 @@ def _mapped(source: Source, raw: pl.LazyFrame, schema: pl.Schema,
     return frame, frame.collect_schema()
 
 
-def _text_of(value: Any) -> str | None:
+def cell_text(value: Any) -> str | None:
     """A value-map key or target as the text a cell holds: True → "true", 5 → "5", None stays None."""
     if value is None or isinstance(value, str):
         return value
@@ -373,11 +373,11 @@ def _text_of(value: Any) -> str | None:
 
 def _value_map(col: pl.Expr, mapping: Mapping[str | None, Any]) -> pl.Expr:
     text = col.cast(pl.String).str.strip_chars()
-    pairs = [(k, _text_of(v)) for k, v in mapping.items() if k is not None]
+    pairs = [(k, cell_text(v)) for k, v in mapping.items() if k is not None]
     if pairs:
         text = text.replace([k for k, _ in pairs], [v for _, v in pairs])
     if None in mapping:
-        text = text.fill_null(pl.lit(_text_of(mapping[None]), dtype=pl.String))
+        text = text.fill_null(pl.lit(cell_text(mapping[None]), dtype=pl.String))
     return text
 
 
