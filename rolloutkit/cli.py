@@ -98,6 +98,32 @@ def _parser() -> argparse.ArgumentParser:
                           help="the categorical score holding the failure mode (default: failure_mode)")
     langfuse.add_argument("--replace", action="store_true", help="overwrite an existing reviews table")
     langfuse.set_defaults(handler=_import_langfuse)
+
+    counts = sub.add_parser("counts", help="daily counts (canary_daily, shadow_daily) computed where the rows are")
+    counts.add_argument("workspace", type=Path, metavar="WS")
+    counts.add_argument("--engine", default="polars", choices=("polars", "duckdb", "spark"),
+                        help="polars (default), duckdb (local data larger than memory) or spark (a lake, a cluster)")
+    counts.add_argument("--source", metavar="URI", help="canary rows: a Parquet/CSV path or glob, "
+                        "duckdb:PATH.db:TABLE, spark:DB.TABLE or spark:PATH (default: the workspace's canary table)")
+    counts.add_argument("--shadow-source", metavar="URI", help="shadow rows, as --source (default: the workspace's)")
+    counts.add_argument("--as-of", help="count days up to this one, YYYY-MM-DD (default: the last day in the rows)")
+    counts.add_argument("--out", type=Path, metavar="DIR", help="folder to write the counts to (default: WS)")
+    counts.add_argument("--spark-master", default="local[2]", metavar="URL", help="Spark master (default: local[2])")
+    counts.add_argument("--duckdb-memory", metavar="SIZE", help="DuckDB memory limit, e.g. 3GB (it spills beyond)")
+    counts.set_defaults(handler=_counts)
+
+    sql = sub.add_parser("sql", help="print the daily-counts aggregation as SQL for a warehouse")
+    sql.add_argument("workspace", type=Path, metavar="WS")
+    sql.add_argument("--dialect", required=True, help="duckdb, spark, bigquery, snowflake, trino or postgres")
+    sql.add_argument("--table", metavar="NAME", help="the table of rows (default: canary, or shadow)")
+    sql.add_argument("--counts", default="canary_daily", choices=("canary_daily", "shadow_daily"),
+                     help="the counts table the query computes (default: canary_daily)")
+    sql.add_argument("--as-of", help="flags up to this day, and count no later day (default: every flag)")
+    sql.add_argument("--since", help="first local day counted (default: a year before the first flag)")
+    sql.add_argument("--until", help="last local day counted (default: --as-of, else a year from today)")
+    sql.add_argument("--columns", metavar="COL,COL", help="optional columns the table has (default: those of the "
+                     "workspace's own table, else those the charter's guardrails need)")
+    sql.set_defaults(handler=_sql)
     return parser
 
 
@@ -199,6 +225,31 @@ def _import_langfuse(args: argparse.Namespace) -> int:
 
     print(importers.import_langfuse(args.workspace, args.export, verdict_score=args.verdict_score,
                                     failure_mode_score=args.failure_mode_score, replace=args.replace).describe())
+    return 0
+
+
+
+def _counts(args: argparse.Namespace) -> int:
+    from rolloutkit import counts
+    from rolloutkit.workspace import load_workspace
+
+    written = counts.write(load_workspace(args.workspace), engine=args.engine, source=args.source,
+                           shadow_source=args.shadow_source, as_of=args.as_of, out=args.out,
+                           spark_master=args.spark_master, duckdb_memory=args.duckdb_memory,
+                           progress=lambda line: print(line, file=sys.stderr, flush=True))
+    for done in written:
+        print(f"wrote {(args.out or args.workspace) / f'{done.table}.parquet'}")
+    return 0
+
+
+def _sql(args: argparse.Namespace) -> int:
+    from rolloutkit import counts
+    from rolloutkit.workspace import load_workspace
+
+    columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns is not None else None
+    sys.stdout.write(counts.sql(load_workspace(args.workspace), dialect=args.dialect, table=args.table,
+                                counts=args.counts, as_of=args.as_of, since=args.since, until=args.until,
+                                columns=columns))
     return 0
 
 
