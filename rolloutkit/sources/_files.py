@@ -7,7 +7,7 @@ import csv
 import json
 from pathlib import Path
 
-from rolloutkit.errors import DataError, cut, short
+from rolloutkit.errors import DataError, short
 from rolloutkit.tables import Source
 
 
@@ -52,7 +52,8 @@ def diagnose(source: Source, file: Path) -> DataError | None:
                 handle.seek(max(size - 4, 0))
                 tail = handle.read(4)
             if head[:4] != b"PAR1" or tail != b"PAR1":
-                shown = cut(head.decode("utf-8", "replace"), 40)
+                text = head.decode("utf-8", "replace")
+                shown = repr(short(text.splitlines()[0] if text.strip() else text, 40))
                 return DataError(name, f"is not a Parquet file (it starts with {shown}); write it as Parquet, or "
                                  "name it by its format", check="not_parquet")
             return None

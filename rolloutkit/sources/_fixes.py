@@ -20,12 +20,13 @@ def fix(exc: DataError, source: Source, contract: TableContract) -> str | None:
     values = [v for v, _ in exc.values]
     if exc.check == "missing":
         return _missing_fix(exc, source, contract)
+    if exc.check in ("unique", "key"):
+        return "each must appear once: drop the repeated rows from the export (a day exported twice?)"
     if column is None:
         return None
     if exc.check in ("allowed", "failure_mode"):
-        targets = column.allowed or ()
-        fix = _value_map_fix(source, column, values, targets)
-        if exc.check == "failure_mode":
+        fix = _value_map_fix(source, column, values, column.allowed or ())
+        if fix and exc.check == "failure_mode":
             fix += "\n(or, if they are failure modes of their own, add them to the charter's failure_modes)"
         return fix
     if exc.check == "parse" and column.kind == "bool":
@@ -43,8 +44,6 @@ def fix(exc: DataError, source: Source, contract: TableContract) -> str | None:
                 + _snippet(source.table, {"timestamps": {"timezone": "<their zone, e.g. America/Chicago>"}}))
     if exc.check == "local_time":
         return "export these times with their UTC offset (a format with %z) or in UTC, so each names one instant"
-    if exc.check in ("unique", "key"):
-        return "each must appear once: drop the repeated rows from the export (a day exported twice?)"
     return None
 
 
@@ -121,6 +120,11 @@ def _missing_fix(exc: DataError, source: Source, contract: TableContract) -> str
     if len(present) == 1 and (delimiter := _delimiter_in(present[0], source.delimiter)):
         return (f"the header reads as one column: the file looks {DELIMITERS[delimiter]}-separated; say so in "
                 f"sources.yaml beside charter.yaml:\n{_snippet(source.table, {'delimiter': delimiter})}")
+    own = [name for name in missing if name in present and name in source.columns]
+    if own:
+        listed = ", ".join(f"{name}: {source.columns[name]}" for name in own)
+        return (f"the file has {', '.join(f'`{n}`' for n in own)} under the contract's own name: drop `{listed}` "
+                "from the columns of sources.yaml")
     taken = set(source.columns.values()) | {c.name for c in contract.columns if c.name in present}
     sample = _sample(source)
     chosen: dict[str, str] = dict(source.columns)
@@ -221,7 +225,11 @@ def _guess(value: Any, column: Column, targets: tuple[str, ...]) -> Any:
     return f"<{'|'.join(targets)}>" if targets else "<a charter failure mode, or null>"
 
 
-def _value_map_fix(source: Source, column: Column, values: list[Any], targets: tuple[str, ...]) -> str:
+def _value_map_fix(source: Source, column: Column, values: list[Any], targets: tuple[str, ...]) -> str | None:
+    # a long text is no category: nothing to map (and no snippet to copy)
+    values = [v for v in values if len(str(v)) <= 60]
+    if not values:
+        return None
     shown = values[:12]
     mapping = dict(source.values.get(column.name, {}))
     mapping.update({cell_text(v): _guess(v, column, targets) for v in shown})
@@ -265,6 +273,9 @@ def _timestamp_fix(source: Source, column: Column, values: list[Any]) -> str:
     texts = [str(v).strip() for v in values if v is not None]
     if texts and all(t.isdigit() and len(t) == 13 for t in texts):
         return "these look like Unix epoch milliseconds: export them as ISO 8601 text (e.g. 2026-11-03T14:05:00Z)"
+    if source.timestamp_format and _timestamp_formats(values, iso=True)[:1] in ([f] for f in _ISO):
+        return (f"they are ISO 8601, which is read without a format: drop `format` from `{source.table}.timestamps` "
+                "in sources.yaml")
     formats = _timestamp_formats(values)
     if not formats:
         return ('write them as ISO 8601 (2026-11-03T14:05:00Z), or give their format in sources.yaml, e.g. '

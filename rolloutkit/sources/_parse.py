@@ -43,7 +43,8 @@ class Parser:
         if raw is None:
             return found
         if not isinstance(raw, dict):
-            self.fail("sources.yaml", raw, f"must map table names ({', '.join(TABLE_NAMES)}) to their sources")
+            self.problems.append(f"the file must map table names ({', '.join(TABLE_NAMES)}) to their sources, got "
+                                 f"{type(raw).__name__} {cut(raw)}")
         else:
             for table, spec in raw.items():
                 if table not in CONTRACTS:
