@@ -399,3 +399,58 @@ def test_a_workspace_without_rows(tmp_path: Path) -> None:
         counts.compute(load_workspace(folder))
     text = counts.sql(load_workspace(folder), dialect="snowflake")  # guardrails name the columns the SQL reads
     assert "session_id" in text and "over_dollars" in text and "cost_usd" not in text
+
+
+# Spark: one local session for the whole run (two cores, four shuffle partitions, no UI).
+
+
+@pytest.fixture(scope="session")
+def spark():
+    session = counts.spark_session("local[2]")
+    session.conf.set("spark.sql.shuffle.partitions", "4")
+    yield session
+    session.stop()
+
+
+@pytest.mark.slow
+def test_spark_counts_equal_the_oracle_over_parquet_parts(spark, tmp_path: Path) -> None:
+    """Every zone's rows in 4 Parquet parts: Spark aggregates partially per part, shuffles, and counts the same."""
+    for zone in ZONES:
+        case = _case(zone)
+        ws = load_workspace(_workspace(tmp_path / zone.replace("/", "-"), case, parts=4))
+        assert len(spark.read.parquet(str(ws.files["canary"])).inputFiles()) == 4
+        found = counts.compute(ws, engine="spark", spark=spark, as_of=case["as_of"])
+        assert_frame_equal(_without_stamp(found.frame), oracle_canary(case), check_exact=True)
+        assert "partial_count(1)" in found.plan and "partial_sum(" in found.plan
+        assert "Exchange hashpartitioning(" in found.plan
+        shadow = counts.compute(ws, "shadow_daily", engine="spark", spark=spark, as_of=case["as_of"])
+        assert_frame_equal(_without_stamp(shadow.frame), oracle_shadow(case), check_exact=True)
+
+
+@pytest.mark.slow
+def test_spark_runs_the_sql_it_prints(spark, new_york: Path) -> None:
+    """`rolloutkit sql --dialect spark` over a view of the rows, in a session whose zone is Tokyo's."""
+    case = _case("America/New_York")
+    ws = load_workspace(new_york)
+    spark.read.parquet(str(ws.files["canary"])).createOrReplaceTempView("agent_interactions")
+    zone = spark.conf.get("spark.sql.session.timeZone")
+    spark.conf.set("spark.sql.session.timeZone", "Asia/Tokyo")
+    try:
+        text = counts.sql(ws, dialect="spark", table="agent_interactions", as_of=case["as_of"])
+        got = pl.from_arrow(spark.sql(text.rstrip().rstrip(";")).toArrow())
+    finally:
+        spark.conf.set("spark.sql.session.timeZone", zone)
+        spark.catalog.dropTempView("agent_interactions")
+    got = got.drop("computed_at").with_columns(pl.col("segment_start").dt.convert_time_zone("UTC"))
+    assert_frame_equal(got, oracle_canary(case), check_exact=True)
+
+
+@pytest.mark.slow
+def test_spark_reads_a_spark_path_source(spark, new_york: Path) -> None:
+    case = _case("America/New_York")
+    ws = load_workspace(new_york)
+    found = counts.compute(ws, engine="spark", spark=spark, source=f"spark:{ws.files['canary']}",
+                           as_of=case["as_of"])
+    assert_frame_equal(_without_stamp(found.frame), oracle_canary(case), check_exact=True)
+    with pytest.raises(RolloutkitError, match="run it with `--engine spark`"):
+        counts.compute(ws, engine="duckdb", source="spark:lake.canary")
