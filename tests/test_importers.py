@@ -185,8 +185,10 @@ def _rule(kind: str, value: str, coverage: float | None = None, condition: str =
     ([_rule("rollout", "false", 0.5), _rule("rollout", "true", 1.0)], "false", 0.5),
     ([_rule("rollout", "false", 0.2)], "true", 0.8),
     ([_rule("rollout", "true", 0.3), _rule("rollout", "true", 0.5)], "false", 0.65),
+    ([_rule("force", "true", 0.25), _rule("force", "false")], "true", 0.25),
     ([_rule("force", "true", condition='{"country": "NL"}'), _rule("rollout", "true", 0.1)], "false", 0.1),
-], ids=["rollout-then-force", "fall-through", "default-takes-the-rest", "two-rollouts", "targeted-rule-skipped"])
+], ids=["rollout-then-force", "fall-through", "default-takes-the-rest", "two-rollouts", "force-with-coverage",
+        "targeted-rule-skipped"])
 def test_growthbook_rules_fall_through_top_down(tmp_path, rules, default, share):
     path = _write(tmp_path, "revision.json", {"revision": _revision(rules, default)})
     history = importers.read_flags([path], platform="growthbook", flag=FLAG, environment="production")

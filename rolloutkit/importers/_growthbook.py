@@ -3,12 +3,12 @@ each with its environments) or the older `GET /api/v1/features/{id}/revisions` (
 
 Only published revisions ever served traffic; drafts and discarded revisions are left out and counted. A revision
 holds the feature's whole rule list, so each is read on its own. GrowthBook evaluates the rules top down and serves
-the first that matches: a force rule serves its value to everyone it reaches, a rollout rule serves its value to
-the `coverage` share (0–1) of what reaches it and lets the rest fall through (each rule hashes with its own seed),
-and what no rule takes gets the default value. The agent's share is what reaches the agent's value (`--variation`,
-default "true"). Rules with a condition, saved groups or prerequisites single out named traffic whose share the
-revision cannot tell, so they are not counted, nor are experiment and safe-rollout rules. An environment turned
-off (`environmentsEnabled`, present when kill-switch changes go through revisions) serves nobody.
+the first that matches: a rollout rule serves its value to the `coverage` share (0–1) of what reaches it and lets
+the rest fall through (each rule hashes with its own seed), a force rule is a rollout of coverage 1 unless it says
+otherwise, and what no rule takes gets the default value. The agent's share is what reaches the agent's value
+(`--variation`, default "true"). Rules with a condition, saved groups or prerequisites single out named traffic
+whose share the revision cannot tell, so they are not counted, nor are experiment and safe-rollout rules. An
+environment turned off (`environmentsEnabled`, present when kill-switch changes go through revisions) serves nobody.
 """
 
 from __future__ import annotations
@@ -87,17 +87,11 @@ def _share(entry: Entry, env: str, agent: str) -> float:
         return 0.0
     reaching, share = 1.0, 0.0
     for rule in _rules(entry.raw, env):
-        if rule.get("enabled") is False or _targeted(rule):
+        if rule.get("enabled") is False or _targeted(rule) or rule.get("type") not in ("force", "rollout"):
             continue
-        serves_agent = str(rule.get("value")) == agent
-        if rule.get("type") == "force":
-            share += reaching * serves_agent
-            reaching = 0.0
-            break
-        if rule.get("type") == "rollout":
-            coverage = proportion(rule.get("coverage"), entry, f"rule {rule.get('id')} coverage", scale=1)
-            share += reaching * coverage * serves_agent
-            reaching *= 1 - coverage
+        coverage = proportion(rule.get("coverage", 1), entry, f"rule {rule.get('id')} coverage", scale=1)
+        share += reaching * coverage * (str(rule.get("value")) == agent)
+        reaching *= 1 - coverage
     share += reaching * (str(entry.raw.get("defaultValue")) == agent)
     return round(share, 12)
 
