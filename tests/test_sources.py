@@ -346,3 +346,17 @@ def test_tables_not_in_sources_yaml_are_found_by_name(pair):
     assert sources["incidents"].location == "incidents.csv" and sources["incidents"].declared
     plain = load_sources(pair[0])
     assert {s.declared for s in plain.values()} == {False}
+
+
+def test_a_folder_of_csv_parts_and_a_value_map_for_empty_cells(make_workspace):
+    header = "interaction_id,ts,arm,success,failure_mode\n"
+    folder = make_workspace({})
+    (folder / "daily").mkdir()
+    (folder / "daily" / "2026-11-02.csv").write_text(header + "a1,2026-11-02T10:00:00Z,agent,true,\n")
+    (folder / "daily" / "2026-11-03.csv").write_text(header + "a2,2026-11-03T10:00:00Z,,false,policy\n")
+    (folder / "sources.yaml").write_text("canary:\n  path: daily/\n  values:\n    arm: {~: human}\n"
+                                         "    failure_mode: {policy: wrong_policy}\n")
+    canary = load_workspace(folder).table("canary").collect()
+    assert canary["interaction_id"].to_list() == ["a1", "a2"]
+    assert canary["arm"].to_list() == ["agent", "human"], "an empty cell mapped by the null key"
+    assert canary["failure_mode"].to_list() == [None, "wrong_policy"]
