@@ -27,6 +27,7 @@ from rolloutkit.importers._history import (
     items,
     proportion,
     require_flag,
+    whole,
 )
 
 UNPUBLISHED = "unpublished revisions"
@@ -55,7 +56,7 @@ def _entry(file: str, position: int, raw: dict[str, Any], flag: str) -> Entry:
     feature = raw.get("featureId", flag)
     comment = (raw.get("comment") or "").strip()
     return Entry(file=file, position=position, key=f"{feature}@{version}",
-                 ts=iso_time(raw.get("date"), file, position, "date"), order=int(version or 0), flag=feature,
+                 ts=iso_time(raw.get("date"), file, position, "date"), order=whole(version), flag=feature,
                  environment=None, actor=_actor(raw.get("publishedBy")) or _actor(raw.get("createdBy")),
                  reason=comment or f"published revision {version}", raw=raw)
 

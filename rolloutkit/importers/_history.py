@@ -115,6 +115,11 @@ def iso_time(value: Any, entry_file: str, position: int, field_name: str) -> dt.
     return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed.astimezone(dt.UTC)
 
 
+def whole(value: Any) -> int:
+    """A platform's version or id as a tie-breaker for entries at the same time; 0 when it is not a number."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
 def deduplicate(entries: Sequence[Entry]) -> tuple[list[Entry], int]:
     """The entries in time order, each platform id once (overlapping exports); and how many repeats were dropped."""
     unique: dict[str, Entry] = {}

@@ -25,6 +25,7 @@ from rolloutkit.importers._history import (
     items,
     proportion,
     require_flag,
+    whole,
 )
 
 #: Rollout weights are in thousandths of a percent.
@@ -59,7 +60,7 @@ def _entry(file: str, position: int, raw: dict[str, Any], flag: str) -> Entry:
     return Entry(
         file=file, position=position, key=str(raw.get("_id", f"{file}:{position}")),
         ts=epoch_ms(raw.get("date"), file, position, "date"),
-        order=int(((raw.get("currentVersion") or {}).get("_version")) or 0),
+        order=whole((raw.get("currentVersion") or {}).get("_version")),
         flag=flag if is_flag else next((s["flag"] for s in named if s.get("flag", flag) != flag), None),
         environment=environments.pop() if len(environments) == 1 else None,
         actor=_actor(raw), reason=comment or ", ".join(dict.fromkeys(actions)) or raw.get("titleVerb") or "change",

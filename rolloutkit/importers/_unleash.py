@@ -28,6 +28,7 @@ from rolloutkit.importers._history import (
     items,
     proportion,
     require_flag,
+    whole,
 )
 
 VARIANT_WEIGHT_SCALE = 1000
@@ -56,7 +57,7 @@ def parse(documents: Sequence[tuple[str, Any]], *, flag: str, environment: str |
 
 def _entry(file: str, position: int, raw: dict[str, Any]) -> Entry:
     return Entry(file=file, position=position, key=str(raw.get("id", f"{file}:{position}")),
-                 ts=iso_time(raw.get("createdAt"), file, position, "createdAt"), order=int(raw.get("id") or 0),
+                 ts=iso_time(raw.get("createdAt"), file, position, "createdAt"), order=whole(raw.get("id")),
                  flag=raw.get("featureName"), environment=raw.get("environment"),
                  actor=raw.get("createdBy") or None, reason=str(raw.get("type") or "event"), raw=raw)
 
