@@ -173,6 +173,8 @@ def test_a_planted_private_reach_is_caught(tmp_path):
     "import rolloutkit.cli",
     "import rolloutkit as rk; rk.load_workspace(rk.paths.DEMO_DIR / 'invoice-triage')",
     "import rolloutkit as rk; rk.canary.page(rk.load_workspace(rk.paths.DEMO_DIR / 'invoice-triage'))",
+    "import rolloutkit as rk; from rolloutkit import audit; audit.audit(rk.load_workspace(rk.paths.DEMO_DIR / "
+    "'invoice-triage'))",
 ])
 def test_heavy_libraries_wait_until_a_chart_or_page_needs_them(statement):
     probe = f"{statement}; import sys; print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
