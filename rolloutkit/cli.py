@@ -124,6 +124,12 @@ def _parser() -> argparse.ArgumentParser:
     sql.add_argument("--columns", metavar="COL,COL", help="optional columns the table has (default: those of the "
                      "workspace's own table, else those the charter's guardrails need)")
     sql.set_defaults(handler=_sql)
+    audit = sub.add_parser("audit", help="every flag change against the kit's advice the day before: followed "
+                           "or overridden, authorized or not, time to roll back")
+    audit.add_argument("workspace", type=Path, metavar="WS")
+    audit.add_argument("--as-of", help="audit the changes up to this day, YYYY-MM-DD (default: last day with data)")
+    audit.add_argument("--json", action="store_true", help="print the audit as JSON")
+    audit.set_defaults(handler=_audit)
     return parser
 
 
@@ -250,6 +256,14 @@ def _sql(args: argparse.Namespace) -> int:
     sys.stdout.write(counts.sql(load_workspace(args.workspace), dialect=args.dialect, table=args.table,
                                 counts=args.counts, as_of=args.as_of, since=args.since, until=args.until,
                                 columns=columns))
+    return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from rolloutkit import audit
+    from rolloutkit.workspace import load_workspace
+
+    _emit(audit.audit(load_workspace(args.workspace), as_of=args.as_of), args.json)
     return 0
 
 
