@@ -472,10 +472,12 @@ class _Rule:
     check: str = ""
 
 
-def _rules(columns: list[Column], schema: pl.Schema, contract: TableContract,
-           failure_modes: tuple[str, ...] | None, source: Source | None = None) -> list[_Rule]:
-    """Every rule of the contract for the columns present, as expressions over the raw (untyped) columns."""
-    rules = []
+def _rules(columns: list[Column], schema: pl.Schema, contract: TableContract, failure_modes: tuple[str, ...] | None,
+           source: Source | None = None) -> tuple[list[_Rule], dict[str, pl.Expr]]:
+    """Every rule of the contract for the columns present, as expressions over the raw (untyped) columns, and the
+    helper columns they share: text timestamps parsed once per row (with and without an offset), since several
+    rules read them and polars would parse them again for each."""
+    rules, helpers = [], {}
     zone = source.timezone if source else None
     for c in columns:
         dtype = schema[c.name]
@@ -485,6 +487,10 @@ def _rules(columns: list[Column], schema: pl.Schema, contract: TableContract,
         if parsing:
             if c.kind == "datetime":
                 aware, naive = _datetime_text(raw, source)
+                if aware is not None:
+                    helpers[f"__aware__{c.name}"], aware = aware, pl.col(f"__aware__{c.name}")
+                if naive is not None:
+                    helpers[f"__naive__{c.name}"], naive = naive, pl.col(f"__naive__{c.name}")
                 readable = pl.any_horizontal(*(e.is_not_null() for e in (aware, naive) if e is not None))
             else:
                 readable = typed.is_not_null()
@@ -495,7 +501,7 @@ def _rules(columns: list[Column], schema: pl.Schema, contract: TableContract,
                 rules.append(_Rule(c.name, "mixes timestamps with a UTC offset and timestamps without one (read as "
                                    f"{zone or 'UTC'}); these have none", mixed, check="mixed_zones"))
         if c.kind == "datetime" and zone not in (None, "UTC"):
-            naive = _naive(raw, dtype, source)
+            naive = pl.col(f"__naive__{c.name}") if parsing else _naive(raw, dtype, source)
             if naive is not None:
                 rules.append(_Rule(c.name, f"holds local times that do not exist or repeat in {zone} (clocks "
                                    "changed)", naive.is_not_null() & _localized(naive, zone).is_null(),
@@ -536,7 +542,7 @@ def _rules(columns: list[Column], schema: pl.Schema, contract: TableContract,
         key = pl.struct([_cast(contract.column(k), schema[k], source) for k in contract.key])
         rules.append(_Rule(", ".join(contract.key), "must identify a row; duplicated combinations",
                            key.is_duplicated(), count=pl.len() - key.n_unique(), check="key"))
-    return rules
+    return rules, helpers
 
 
 def _needs_parsing(column: Column, dtype: pl.DataType) -> bool:
@@ -563,11 +569,11 @@ def _kind_words(column: Column, source: Source | None = None) -> str:
 
 def _validate(source: Source, frame: pl.LazyFrame, schema: pl.Schema, columns: list[Column],
               contract: TableContract, failure_modes: tuple[str, ...] | None) -> None:
-    rules = _rules(columns, schema, contract, failure_modes, source)
+    rules, helpers = _rules(columns, schema, contract, failure_modes, source)
     counts = [(r.count if r.count is not None else r.offending.fill_null(False).sum()).alias(str(i))
               for i, r in enumerate(rules)]
     try:
-        rows, *found = frame.select(pl.len(), *counts).collect().row(0)
+        rows, *found = (frame.with_columns(**helpers) if helpers else frame).select(pl.len(), *counts).collect().row(0)
     except pl.exceptions.PolarsError as exc:
         raise _unreadable(source, exc) from None
     if not rows:
@@ -575,9 +581,10 @@ def _validate(source: Source, frame: pl.LazyFrame, schema: pl.Schema, columns: l
         raise DataError(_file_of(source), f"{what}; leave the table out until it has data", check="no_rows")
     failing = [(rule, count) for rule, count in zip(rules, found, strict=True) if count]
     for i, (rule, _) in enumerate(failing):
-        also = [f"column `{_user_columns(source, r)}` {r.text} — {n:,} row{'s' if n != 1 else ''}"
+        also = [f"column `{_user_columns(source, r)}` {r.text} — "
+                + (f"{n:,} repeated" if r.count is not None else f"{n:,} row{'s' if n != 1 else ''}")
                 for j, (r, n) in enumerate(failing) if j != i]
-        error = _offending(source, contract, rule, also)
+        error = _offending(source, contract, rule, also, helpers)
         if error is not None:
             raise error
 
@@ -597,10 +604,11 @@ def _numbered(source: Source, contract: TableContract) -> pl.LazyFrame:
     return frame.with_row_index(_ROW, offset=first)
 
 
-def _offending(source: Source, contract: TableContract, rule: _Rule, also: list[str]) -> DataError | None:
+def _offending(source: Source, contract: TableContract, rule: _Rule, also: list[str],
+               helpers: dict[str, pl.Expr]) -> DataError | None:
     """The rule's DataError with its offending values and rows, or None when an exact look finds none."""
     shown = rule.column.split(", ")
-    offending = _numbered(source, contract).filter(rule.offending.fill_null(False))
+    offending = _numbered(source, contract).with_columns(**helpers).filter(rule.offending.fill_null(False))
     total = offending.select(pl.len()).collect().item()
     if not total:
         return None
