@@ -423,8 +423,9 @@ def test_spark_counts_equal_the_oracle_over_parquet_parts(spark, tmp_path: Path)
         assert_frame_equal(_without_stamp(found.frame), oracle_canary(case), check_exact=True)
         assert "partial_count(1)" in found.plan and "partial_sum(" in found.plan
         assert "Exchange hashpartitioning(" in found.plan
-        shadow = counts.compute(ws, "shadow_daily", engine="spark", spark=spark, as_of=case["as_of"])
-        assert_frame_equal(_without_stamp(shadow.frame), oracle_shadow(case), check_exact=True)
+        if zone == "Australia/Adelaide":  # the shadow's counts take the same path; one zone is enough
+            shadow = counts.compute(ws, "shadow_daily", engine="spark", spark=spark, as_of=case["as_of"])
+            assert_frame_equal(_without_stamp(shadow.frame), oracle_shadow(case), check_exact=True)
 
 
 @pytest.mark.slow

@@ -141,8 +141,8 @@ def check_columns(table: Table, schema: Mapping[str, Kind], source: str) -> tupl
                         f"(it has: {', '.join(schema) or 'no columns'})")
     for name, (_, kinds) in spec.items():
         if name in schema and schema[name] not in kinds:
-            raise DataError(source, f"has type {schema[name]}; it must be {' or '.join(k for k in kinds)}",
-                            column=name)
+            allowed = " or ".join(k for k in kinds if k != "null")
+            raise DataError(source, f"has type {schema[name]}; it must be {allowed}", column=name)
     return tuple(name for name in spec if name in schema)
 
 

@@ -89,7 +89,7 @@ Runner = PolarsRunner | SqlRunner
 
 @contextlib.contextmanager
 def open_runner(engine: str, source: Source, *, rows: pl.LazyFrame | None = None, spark: Any = None,
-                spark_master: str = "local[2]", duckdb_memory: str | None = None) -> Iterator[Runner]:
+                spark_master: str = "local[2]", duckdb_memory: str | None = "3GB") -> Iterator[Runner]:
     """The engine, reading `source` (for polars, `rows` when the workspace has already validated them)."""
     if engine not in ENGINES:
         raise RolloutkitError(f"`--engine` must be one of {', '.join(ENGINES)}, got {engine!r}")

@@ -52,11 +52,12 @@ class Counts:
 
 def compute(ws: Workspace, table: Table = "canary_daily", *, engine: Engine = "polars",
             source: str | Source | None = None, as_of: str | dt.date | None = None, spark: Any = None,
-            spark_master: str = "local[2]", duckdb_memory: str | None = None) -> Counts:
+            spark_master: str = "local[2]", duckdb_memory: str | None = "3GB") -> Counts:
     """Daily counts of the workspace's rows (or of `source`) as of a day (None: the last day in the rows).
 
-    `engine` is polars (in process, the workspace's validated table), duckdb (local data larger than memory) or
-    spark (`spark`: a session to use; otherwise one on `spark_master`). Rows are checked for the rules a count
+    `engine` is polars (in process, the workspace's validated table), duckdb (local data larger than memory; it
+    spills to disk beyond `duckdb_memory`, None for DuckDB's own limit of 80% of RAM) or spark (`spark`: a session
+    to use; otherwise one on `spark_master`). Rows are checked for the rules a count
     depends on (empty times, arms, outcomes; arms outside agent/human; failure modes not in the charter) in the
     same pass that finds their span; the counts are then checked against the `table` contract.
     """
@@ -104,7 +105,7 @@ def compute(ws: Workspace, table: Table = "canary_daily", *, engine: Engine = "p
 
 def write(ws: Workspace, *, engine: Engine = "polars", source: str | None = None, shadow_source: str | None = None,
           as_of: str | dt.date | None = None, out: str | Path | None = None, spark_master: str = "local[2]",
-          spark: Any = None, duckdb_memory: str | None = None,
+          spark: Any = None, duckdb_memory: str | None = "3GB",
           progress: Callable[[str], None] | None = None) -> tuple[Counts, ...]:
     """Compute and write `canary_daily.parquet` (and `shadow_daily.parquet` where shadow rows exist) into `out`
     (default: the workspace). Each file is checked against its contract before it replaces an older one."""

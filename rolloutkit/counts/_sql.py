@@ -8,7 +8,9 @@ sqlglot spells per dialect: microseconds since the epoch (`UnixMicros`) and a da
   rounded back to whole microseconds), Postgres `EXTRACT(EPOCH FROM ts)` (exact numeric);
 - integer division of the (non-negative) local microseconds by a day: Snowflake's `/` keeps only 6 decimals, which
   rounds 1 µs before midnight up to the next day, so it divides the exact multiple `a - MOD(a, b)`; Trino's `/`
-  on two BIGINTs is already integer division.
+  on two BIGINTs is already integer division;
+- DuckDB and Postgres would materialize the rows' CTE, read twice (for the daily and the session counts), with all
+  its columns: `NOT MATERIALIZED` has them scan the source twice instead, which is cheaper than holding it.
 
 The column `ts` must be an instant (TIMESTAMP in BigQuery and Spark, TIMESTAMPTZ/TIMESTAMP WITH TIME ZONE,
 TIMESTAMP_TZ/LTZ) or a timestamp without a zone that holds UTC; timestamp literals carry `+00:00`, so no session
@@ -195,6 +197,12 @@ def _integer_division(node: exp.Expression) -> exp.Expression:
     return exp.Div(this=node.this, expression=node.expression, typed=True) if isinstance(node, exp.IntDiv) else node
 
 
+def _inlined(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.CTE):
+        node.set("materialized", False)
+    return node
+
+
 def _scaled(seconds: exp.Expression) -> exp.Expression:
     return _int(exp.Round(this=exp.Mul(this=seconds, expression=_lit(US))))
 
@@ -205,7 +213,8 @@ _REWRITES: dict[str, tuple[Callable[[exp.Expression], exp.Expression], ...]] = {
                   _exact_division),
     "trino": (_micros_as(lambda ts: _scaled(exp.Anonymous(this="TO_UNIXTIME", expressions=[ts]))),
               _integer_division),
-    "postgres": (_micros_as(lambda ts: _scaled(exp.Extract(this=exp.var("EPOCH"), expression=ts))),),
+    "postgres": (_micros_as(lambda ts: _scaled(exp.Extract(this=exp.var("EPOCH"), expression=ts))), _inlined),
+    "duckdb": (_inlined,),
 }
 
 
