@@ -3,7 +3,9 @@
 Supervision reviews are `reviews` rows with `phase == "supervision"` (when the table has no `phase` column: the
 reviews whose interaction_id is a canary interaction). They reference canary interactions of the agent arm, and
 every weekly figure is bucketed by the week of the *interaction*, so the sample rate is reviewed interactions over
-agent interactions of the same week.
+agent interactions of the same week. The denominator comes from `canary.daily_counts` (rows or `canary_daily`
+counts alike); matching a review to its interaction needs the canary rows, so a workspace with counts only buckets
+each reviewed interaction by the day of its first review and cannot tell reviews of unknown interactions apart.
 
 Why a confidence sequence for the alert: the rates are re-read every week on the growing sample, and a fixed-sample
 interval checked weekly would cross a limit by chance far more often than 1 − confidence promises. The beta-binomial
@@ -19,6 +21,8 @@ import polars as pl
 
 from rolloutkit import stats
 from rolloutkit.checks import Check, Status
+from rolloutkit.errors import MissingTableError
+from rolloutkit.supervision._counts import daily_volumes, reviews_matched
 from rolloutkit.supervision._results import AGENT_WORSE, RATES_SCHEMA, SAMPLE_SCHEMA
 from rolloutkit.text import iso_week_expr, pct, plural
 from rolloutkit.workspace import Workspace
@@ -37,6 +41,10 @@ def _supervision_reviews(ws: Workspace) -> pl.LazyFrame:
     reviews = ws.table("reviews")
     if "phase" in reviews.collect_schema():
         return reviews.filter(pl.col("phase") == "supervision")
+    if not ws.has("canary"):
+        raise MissingTableError(f"{ws.path.name}: reviews without a `phase` column are told apart as supervision "
+                                "reviews by matching their interaction_id to canary rows, and this workspace holds "
+                                "only `canary_daily` counts; add a `phase` column to reviews", table="canary")
     return reviews.join(ws.table("canary").select("interaction_id"), on="interaction_id", how="semi")
 
 
@@ -48,10 +56,17 @@ def reviewed_ids(ws: Workspace) -> pl.LazyFrame | None:
     return _supervision_reviews(ws).select("interaction_id")
 
 
-def _agent_rows(ws: Workspace, start: dt.date, day: dt.date) -> pl.LazyFrame:
-    return (ws.table("canary")
-            .filter((pl.col("arm") == "agent") & pl.col("day").is_between(start, day))
-            .select("interaction_id", "day"))
+def _reviewed(ws: Workspace, start: dt.date, day: dt.date) -> pl.LazyFrame:
+    """The reviewed agent interactions of `start`..`day`: interaction_id and the interaction's day. From counts
+    only, the day of the interaction's first supervision review stands in for it (no rows to match)."""
+    ids = _supervision_reviews(ws)
+    if reviews_matched(ws):
+        return (ws.table("canary")
+                .filter((pl.col("arm") == "agent") & pl.col("day").is_between(start, day))
+                .select("interaction_id", "day")
+                .join(ids.select("interaction_id").unique(), on="interaction_id", how="semi"))
+    return (ids.group_by("interaction_id").agg(pl.col("day").min())
+            .filter(pl.col("day").is_between(start, day)))
 
 
 def supervision_start(ws: Workspace, *, as_of: dt.date | str | None = None) -> dt.date | None:
@@ -65,8 +80,11 @@ def supervision_start(ws: Workspace, *, as_of: dt.date | str | None = None) -> d
                 .select(pl.col("day").min()).collect().item())
     if not ws.has("reviews"):
         return None
-    reviewed = ws.table("canary").join(_supervision_reviews(ws).select("interaction_id"), on="interaction_id",
-                                       how="semi")
+    if reviews_matched(ws):
+        reviewed = ws.table("canary").join(_supervision_reviews(ws).select("interaction_id"), on="interaction_id",
+                                           how="semi")
+    else:
+        reviewed = _supervision_reviews(ws)
     return reviewed.filter(pl.col("day") <= day).select(pl.col("day").min()).collect().item()
 
 
@@ -97,12 +115,11 @@ def sample_rate(ws: Workspace, *, as_of: dt.date | str | None = None, tolerance:
     if start is None:
         return pl.DataFrame(schema=SAMPLE_SCHEMA)
     target = ws.charter.supervision.sample_rate
-    reviewed = _supervision_reviews(ws).select("interaction_id").unique().with_columns(reviewed=pl.lit(True))
-    weekly = (_agent_rows(ws, start, day).join(reviewed, on="interaction_id", how="left")
-              .group_by(week=pl.col("day").dt.truncate("1w"))
-              .agg(days=pl.col("day").n_unique(), interactions=pl.len(),
-                   reviewed=pl.col("reviewed").fill_null(False).sum())
-              .collect())
+    week = pl.col("day").dt.truncate("1w").alias("week")
+    reviewed = _reviewed(ws, start, day).group_by(week).agg(reviewed=pl.len()).collect()
+    traffic = (daily_volumes(ws, as_of=day).filter(pl.col("day").is_between(start, day) & (pl.col("agent") > 0))
+               .group_by(week).agg(days=pl.len(), interactions=pl.col("agent").sum()))
+    weekly = traffic.join(reviewed, on="week", how="left")
     return (_weeks(start, day).join(weekly, on="week", how="left")
             .with_columns(pl.col("days", "interactions", "reviewed").fill_null(0).cast(pl.Int64))
             .with_columns(sample_rate=pl.when(pl.col("interactions") > 0)
@@ -113,7 +130,10 @@ def sample_rate(ws: Workspace, *, as_of: dt.date | str | None = None, tolerance:
 
 
 def unmatched_reviews(ws: Workspace) -> int:
-    """Supervision reviews whose interaction_id is no agent-arm canary interaction (left out of every rate)."""
+    """Supervision reviews whose interaction_id is no agent-arm canary interaction (left out of every rate); 0 when
+    the workspace holds counts only and cannot tell (`reviews_matched`)."""
+    if not reviews_matched(ws):
+        return 0
     agent = ws.table("canary").filter(pl.col("arm") == "agent").select("interaction_id")
     return int(_supervision_reviews(ws).join(agent, on="interaction_id", how="anti").select(pl.len())
                .collect().item())
@@ -141,7 +161,7 @@ def review_rates(ws: Workspace, *, as_of: dt.date | str | None = None) -> pl.Dat
     flags = [pl.col("verdict") == AGENT_WORSE] + [pl.col("failure_mode") == m for m in names[1:]]
     per_interaction = _supervision_reviews(ws).group_by("interaction_id").agg(
         flag.fill_null(False).any().alias(f"m{i}") for i, flag in enumerate(flags))
-    weekly = (_agent_rows(ws, start, day).join(per_interaction, on="interaction_id", how="inner")
+    weekly = (_reviewed(ws, start, day).join(per_interaction, on="interaction_id", how="inner")
               .group_by(week=pl.col("day").dt.truncate("1w"))
               .agg(pl.len().alias("reviewed"), *[pl.col(f"m{i}").sum() for i in range(len(names))])
               .collect())

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
+from rolloutkit.supervision._counts import daily_volumes, has_traffic
 from rolloutkit.supervision._results import AgentLoad, AgentOpsScale
 from rolloutkit.supervision._reviews import current_share
 from rolloutkit.text import plural
@@ -24,7 +25,8 @@ def agentops_scale(workspaces: Sequence[Workspace], *, as_of: dt.date | str | No
     A production agent is one whose latest flag share (as of its `as_of`) is above 0 — any live share, not only
     100%, because monitoring traces, the eval set and incident response are needed from the first canary user.
     Without a flags table an agent is live when it served agent-arm traffic in the window. Monthly tasks are
-    agent-arm canary rows over the 30 days ending `as_of` (None: each workspace's own last day with data).
+    agent-arm interactions over the 30 days ending `as_of` (None: each workspace's own last day with data), from
+    `canary.daily_counts`: the same from canary rows as from `canary_daily` counts.
     """
     loads = tuple(_load(ws, as_of) for ws in workspaces)
     live = sum(a.live for a in loads)
@@ -46,10 +48,9 @@ def agentops_scale(workspaces: Sequence[Workspace], *, as_of: dt.date | str | No
 def _load(ws: Workspace, as_of: dt.date | str | None) -> AgentLoad:
     day = ws.resolve_as_of(as_of)
     tasks = 0
-    if ws.has("canary"):
-        tasks = int(ws.table("canary")
-                    .filter((pl.col("arm") == "agent") & pl.col("day").is_between(day - dt.timedelta(days=29), day))
-                    .select(pl.len()).collect().item())
+    if has_traffic(ws):
+        tasks = int(daily_volumes(ws, as_of=day)
+                    .filter(pl.col("day").is_between(day - dt.timedelta(days=29), day))["agent"].sum())
     share = current_share(ws, as_of=day)
     live = share > 0 if share is not None else tasks > 0
     return AgentLoad(agent=ws.agent, as_of=day, traffic_share=share, live=bool(live), monthly_tasks=tasks)
