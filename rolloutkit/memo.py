@@ -174,8 +174,16 @@ def changes(ws: Workspace, *, as_of: dt.date | str | None = None,
     `unauthorized`, or `first_week` when there is no earlier week to compare with), a `sentence` for people, and
     the raw values (`before`/`after`, a check's `name` beside its `label`, an incident's `id` and `severity`).
     `current` are this week's headlines when already computed; last week's are computed as of `as_of` − 7 days.
+    Bad data yields an `error` item instead of raising, as a phase's headline does.
     """
     day = ws.resolve_as_of(as_of)
+    try:
+        return _changes(ws, day, current)
+    except RolloutkitError as exc:
+        return [{"kind": "error", "sentence": f"What changed since {day - WEEK} could not be computed: {exc}"}]
+
+
+def _changes(ws: Workspace, day: dt.date, current: list[Headline] | None) -> list[dict[str, Any]]:
     start = day - WEEK
     now = {h.page: h for h in (current if current is not None else headlines(ws, as_of=day))}
     result = _audit(ws, day)

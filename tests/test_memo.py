@@ -237,3 +237,11 @@ def test_what_needs_attention_comes_first():
         ("a-healthy", "healthy"),
         ("b-not-started", "not started"),
     ]
+
+
+def test_bad_data_is_an_error_item_not_a_crash(make_workspace):
+    bad = "incident_id,opened_at,severity,kind,summary\nINC-1,2026-11-20T10:00:00Z,sev9,other,a customer wrote\n"
+    changes = memo.changes(load_workspace(make_workspace({"incidents.csv": bad})), as_of="2026-11-22")
+    assert [c["kind"] for c in changes] == ["error"]
+    assert changes[0]["sentence"].startswith("What changed since 2026-11-15 could not be computed: incidents.csv")
+    assert "sev9" in changes[0]["sentence"]
