@@ -15,9 +15,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name rolloutkit --display-name "rolloutkit (.venv)" >/dev/null
 	touch $(STAMP)
 
-## Render the demo workspaces' weekly report into reports/ (open reports/index.html).
+## Render the demo workspaces' weekly report into reports/ (open reports/index.html). The demo data ends on
+## 2026-11-22, so the demo is rendered as of that day; a real run defaults to yesterday.
+DEMO_AS_OF := 2026-11-22
 report: $(STAMP)
-	$(BIN)/rolloutkit report
+	$(BIN)/rolloutkit report --as-of $(DEMO_AS_OF)
 
 ## Unit tests, nbval over notebooks/, and the papermill end-to-end run.
 test: $(STAMP)
@@ -27,8 +29,12 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check rolloutkit tests benchmarks
 
+## JupyterLab on notebooks/ with the rolloutkit kernel as default; options in LAB_ARGS, e.g.
+## make lab LAB_ARGS="--no-browser --port 8899". Root (containers) needs --allow-root, added when id -u is 0.
+LAB_ARGS ?=
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks
+	$(BIN)/jupyter lab notebooks --MappingKernelManager.default_kernel_name=rolloutkit \
+		$$([ "$$(id -u)" = 0 ] && echo --allow-root) $(LAB_ARGS)
 
 ## Speed and memory of readiness on a 10M-row canary table (figures printed, nothing asserted).
 bench: $(STAMP)

@@ -1,6 +1,7 @@
 """The portfolio index (reports/index.html): every agent's latest week, its decisions, and the AgentOps load.
 
-Built from the `summary.json` files already in the output folder, so agents rendered in earlier runs stay listed.
+Built from the `summary.json` files already in the output folder, so agents rendered in earlier runs stay listed,
+and a workspace that could not be read (its summary carries an `error`) has its row with the error.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ def latest_summaries(out: Path) -> list[dict]:
     """The newest week's summary.json of each agent folder under `out`."""
     found = []
     for agent_dir in sorted(p for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        weeks = sorted(p for p in agent_dir.iterdir() if (p / "summary.json").is_file())
+        weeks = sorted(p for p in agent_dir.iterdir() if not p.name.startswith(".") and (p / "summary.json").is_file())
         if weeks:
             summary = json.loads((weeks[-1] / "summary.json").read_text())
             summary["href"] = f"{agent_dir.name}/{weeks[-1].name}/index.html"
@@ -36,7 +37,8 @@ def write_portfolio(out: Path, workspaces: list[Workspace]) -> Path:
 
     summaries = latest_summaries(out)
     scale = agentops_scale(workspaces) if workspaces else None
-    rows = "".join(_row(s) for s in summaries) or "<tr><td colspan='6'>No reports yet.</td></tr>"
+    empty = f"<tr><td colspan='{len(_DECISION_PAGES) + 3}'>No reports yet.</td></tr>"
+    rows = "".join(_row(s) for s in summaries) or empty
     heads = "".join(f"<th>{html.escape(p.replace('_', ' ').capitalize())}</th>" for p in _DECISION_PAGES)
     scale_html = (f"<h2>AgentOps load</h2><p>{pill('warn' if scale.dedicated_ownership_due else 'info')} "
                   f"{html.escape(scale.sentence)}</p>") if scale else ""
@@ -54,6 +56,13 @@ def write_portfolio(out: Path, workspaces: list[Workspace]) -> Path:
 
 
 def _row(summary: dict) -> str:
+    week = (f"<td>{html.escape(summary['week'])}<br><small>as of {html.escape(summary['as_of'])}</small></td>")
+    link = f"<td><a href='{html.escape(summary['href'])}'>{html.escape(summary['agent'])}</a></td>"
+    if summary.get("error"):  # the workspace could not be read: its week index says what to fix
+        first = summary["error"].split("\n", 1)[0]
+        return (f"<tr>{link}{week}<td colspan='{len(_DECISION_PAGES)}'>{pill('bad', 'cannot be read')} "
+                f"{html.escape(first)} <a href='{html.escape(summary['href'])}'>What to fix &rsaquo;</a></td>"
+                f"<td>{pill('bad', 'no pages')}</td></tr>")
     decisions = summary.get("decisions", {})
     cells = []
     for page in _DECISION_PAGES:
@@ -66,6 +75,4 @@ def _row(summary: dict) -> str:
                      "</small></td>")
     failed = [name for name, nb in summary.get("notebooks", {}).items() if nb["status"] != "ok"]
     pages = pill("bad", f"{len(failed)} failed: {', '.join(failed)}") if failed else pill("good", "all rendered")
-    return (f"<tr><td><a href='{summary['href']}'>{html.escape(summary['agent'])}</a></td>"
-            f"<td>{summary['week']}<br><small>as of {summary['as_of']}</small></td>{''.join(cells)}<td>{pages}</td>"
-            "</tr>")
+    return f"<tr>{link}{week}{''.join(cells)}<td>{pages}</td></tr>"
