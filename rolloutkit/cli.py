@@ -39,9 +39,17 @@ def _parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="render the weekly HTML report of one or more workspaces")
     report.add_argument("workspaces", nargs="*", type=Path, metavar="WS",
                         help=f"workspace folders, or folders of workspaces (default: {paths.DEMO_DIR})")
-    report.add_argument("--as-of", help="last day of the reported week, YYYY-MM-DD (default: last day with data)")
+    report.add_argument("--as-of", help="last day of the reported week, YYYY-MM-DD (default: yesterday, the last "
+                                        "complete day, in each charter's time zone)")
     report.add_argument("--out", type=Path, default=None, help=f"output folder (default: {paths.REPORTS_DIR})")
     report.add_argument("--jobs", type=int, default=2, help="notebooks executed in parallel (default: 2)")
+    report.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                        help="seconds one notebook may run before it is stopped and marked timed out (default: 600)")
+    report.add_argument("--notebooks", type=Path, default=None, metavar="DIR",
+                        help="also run your own notebooks from DIR (first code cell tagged `parameters`, defining "
+                             "`workspace` and `as_of`); the week's index links them")
+    report.add_argument("--no-builtin", action="store_true",
+                        help="with --notebooks: run only your own notebooks, not the built-in pages")
     report.set_defaults(handler=_report)
 
     check = sub.add_parser("check", help="validate a workspace and print its inventory")
@@ -141,10 +149,17 @@ def _emit(result: Any, as_json: bool) -> None:
 def _report(args: argparse.Namespace) -> int:
     from rolloutkit import report
 
-    if args.jobs < 1:
-        raise RolloutkitError(f"`--jobs` must be at least 1, got {args.jobs}")
-    run = report.run(args.workspaces or [paths.DEMO_DIR], as_of=args.as_of, out=args.out or paths.REPORTS_DIR,
-                     jobs=args.jobs)
+    if args.no_builtin and args.notebooks is None:
+        print("rolloutkit report: --no-builtin needs --notebooks DIR (your own notebooks to run)", file=sys.stderr)
+        return 2
+    try:
+        run = report.run(args.workspaces or [paths.DEMO_DIR], as_of=args.as_of, out=args.out or paths.REPORTS_DIR,
+                         jobs=args.jobs, timeout=args.timeout, notebooks=args.notebooks,
+                         builtin=not args.no_builtin)
+    except report.Stopped as stop:
+        print(f"rolloutkit report: stopped by {stop.name}; kernels stopped, staging folder removed, earlier "
+              "reports unchanged", file=sys.stderr)
+        return 128 + stop.signum
     print(run.describe())
     return 0 if run.ok else 1
 
