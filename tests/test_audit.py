@@ -24,8 +24,13 @@ AUTHORITY = "rollback_authority: [maria.lopez, sre-oncall]\n"
 
 
 def write(folder: Path, scenario: str, *, authority: str = AUTHORITY, moves: dict | None = None) -> Path:
-    """A synthetic workspace whose flag changes at `moves` ({old ts: new ts}) are moved, zero_at with them."""
+    """A synthetic workspace whose flag changes at `moves` ({old ts: new ts}) are moved, zero_at with them.
+
+    Its incident log and eval set are left out, so the daily decisions rest on the canary's counts alone.
+    """
     synth.write_workspace(folder, scenario, seed=0)
+    for table in ("incidents", "evals"):
+        (folder / f"{table}.parquet").unlink(missing_ok=True)
     with (folder / "charter.yaml").open("a") as charter:
         charter.write(authority)
     flags = pl.read_parquet(folder / "flags.parquet")
