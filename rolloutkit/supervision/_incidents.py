@@ -1,6 +1,8 @@
 """The incident log: every regression, false positive and customer escalation, open or closed, and who caught it.
 
-Incident `summary` text never leaves this module: the log carries ids, severity, kind, failure mode and days.
+Incident `summary` text and interaction ids never leave this module: the log carries incident ids, severity, kind,
+failure mode, who caught it and days. `caught_at_stage` places each incident on the ladder: the share the flag
+routed to the agent when it opened (drills aside), so a reader sees whether issues were caught at 1%, not at 100%.
 """
 
 from __future__ import annotations
@@ -10,8 +12,18 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from rolloutkit.supervision._results import LOG_SCHEMA, MARKER_SCHEMA
+from rolloutkit.supervision._drills import classify
+from rolloutkit.supervision._results import (
+    BEFORE_FLAGS,
+    CAUGHT_COUNT_SCHEMA,
+    CAUGHT_SCHEMA,
+    LOG_SCHEMA,
+    MARKER_SCHEMA,
+)
+from rolloutkit.text import stage
 from rolloutkit.workspace import Workspace
+
+SEVERITIES = ("sev1", "sev2", "sev3", "sev4")
 
 
 def incident_log(ws: Workspace, *, as_of: dt.date | str | None = None,
@@ -71,3 +83,35 @@ def incident_markers(ws: Workspace, *, as_of: dt.date | str | None = None) -> pl
     day = ws.resolve_as_of(as_of)
     return (ws.table("incidents").filter(pl.col("day") <= day)
             .select("day", "incident_id", "severity", "kind").sort("day", "incident_id").collect())
+
+
+def caught_at_stage(ws: Workspace, log: pl.DataFrame, *, as_of: dt.date | str | None = None) -> pl.DataFrame:
+    """Each incident of `log` with the ladder stage in force at its `opened_at`: `stage_share` (the flag's share
+    then, drills aside; null before the first flag change) and `stage` ("2%", "100%", "before the first flag")."""
+    day = ws.resolve_as_of(as_of)
+    history = (classify(ws.table("flags").filter(pl.col("day") <= day).collect())
+               .filter(~pl.col("drill") & ~pl.col("restore")).select("ts", stage_share="traffic_share"))
+    opened = (ws.table("incidents").filter(pl.col("day") <= day).select("incident_id", "opened_at").collect()
+              .sort("opened_at"))
+    placed = opened.join_asof(history, left_on="opened_at", right_on="ts", strategy="backward")
+    labels = {s: stage(s) for s in placed["stage_share"].drop_nulls().unique().to_list()}
+    return (log.join(placed.select("incident_id", "stage_share"), on="incident_id", how="left")
+            .with_columns(stage=pl.col("stage_share").replace_strict(labels, default=BEFORE_FLAGS,
+                                                                     return_dtype=pl.String))
+            .sort("day", "incident_id").select(list(CAUGHT_SCHEMA)).cast(CAUGHT_SCHEMA))
+
+
+def caught_at_counts(caught: pl.DataFrame, ladder: tuple[float, ...]) -> pl.DataFrame:
+    """Incidents per stage and severity: every stage of the charter's `ladder` and every other share an incident
+    opened at, by share (before the first flag first), each with the four severities (0 where none)."""
+    shares = sorted({*ladder, *caught["stage_share"].drop_nulls().to_list()})
+    stages = pl.DataFrame({"stage_share": [None, *shares], "stage": [BEFORE_FLAGS, *map(stage, shares)]},
+                          schema={"stage_share": pl.Float64, "stage": pl.String})
+    if not caught["stage_share"].is_null().any():
+        stages = stages.filter(pl.col("stage_share").is_not_null())
+    grid = stages.join(pl.DataFrame({"severity": SEVERITIES}), how="cross")
+    counted = caught.group_by("stage", "severity").agg(incidents=pl.len())
+    return (grid.join(counted, on=["stage", "severity"], how="left")
+            .with_columns(pl.col("incidents").fill_null(0))
+            .sort(pl.col("stage_share"), "severity", nulls_last=False)
+            .select(list(CAUGHT_COUNT_SCHEMA)).cast(CAUGHT_COUNT_SCHEMA))

@@ -16,8 +16,17 @@ from rolloutkit.checks import Check
 from rolloutkit.errors import MissingTableError
 from rolloutkit.page import Headline, Missing, Status, missing_headline, missing_table
 from rolloutkit.supervision._agenda import agenda
-from rolloutkit.supervision._drills import drill_status, drills
-from rolloutkit.supervision._incidents import incident_log, incident_markers, incident_summary
+from rolloutkit.supervision._counts import daily_volumes, reviews_matched
+from rolloutkit.supervision._drills import describe_practice, drill_status, drills, practice, practice_summary
+from rolloutkit.supervision._human_path import describe as describe_human_path
+from rolloutkit.supervision._human_path import human_path, human_path_check
+from rolloutkit.supervision._incidents import (
+    caught_at_counts,
+    caught_at_stage,
+    incident_log,
+    incident_markers,
+    incident_summary,
+)
 from rolloutkit.supervision._results import AGENT_WORSE, SLUG, TITLE, DrillStatus
 from rolloutkit.supervision._reviews import (
     alert_checks,
@@ -29,7 +38,7 @@ from rolloutkit.supervision._reviews import (
     supervision_start,
     unmatched_reviews,
 )
-from rolloutkit.text import json_rows, pct, plural, stage
+from rolloutkit.text import duration, json_rows, number, pct, plural, stage
 from rolloutkit.workspace import Workspace
 
 T = TypeVar("T")
@@ -64,6 +73,18 @@ class SupervisionPage:
     agenda: pl.DataFrame
     #: Supervision reviews that match no agent-arm canary interaction (left out of every rate).
     unmatched_reviews: int
+    #: Reviews matched to their interactions by id (canary rows present); False with `canary_daily` counts only.
+    reviews_matched: bool
+    #: Human and agent interactions per day at 100% against the charter's `human_path.min_daily_interactions`.
+    human_path: pl.DataFrame | Missing
+    #: Fails when a recent day fell below the minimum; None when the charter turns it off or before 100%.
+    human_path_check: Check | None
+    #: Every rollback drill, before and after the flag first reached 100%.
+    drill_practice: pl.DataFrame | Missing
+    #: Each incident with the ladder stage in force when it opened.
+    caught_at: pl.DataFrame | Missing
+    #: The charter's ladder (the stages `caught_at_stage` always shows).
+    ladder: tuple[float, ...]
     #: The parts not shown for want of a table, each with what is missing.
     missing: tuple[str, ...]
 
@@ -117,6 +138,38 @@ class SupervisionPage:
         return self.incidents if isinstance(self.incidents, Missing) else incident_summary(self.incidents)
 
     @property
+    def human_path_note(self) -> str | Missing:
+        """The human-only path in a sentence: its daily volume since 100% and the check."""
+        if isinstance(self.human_path, Missing):
+            return self.human_path
+        return describe_human_path(self.human_path, self.human_path_check)
+
+    @property
+    def drill_practice_note(self) -> str | Missing:
+        """The drills practised before 100% and since, in a sentence."""
+        if isinstance(self.drill_practice, Missing):
+            return self.drill_practice
+        return describe_practice(self.drill_practice)
+
+    @property
+    def caught_at_stage(self) -> pl.DataFrame | Missing:
+        """Incidents per ladder stage and severity (every stage of the ladder, 0 where none)."""
+        if isinstance(self.caught_at, Missing):
+            return self.caught_at
+        return caught_at_counts(self.caught_at, self.ladder)
+
+    @property
+    def review_matching_note(self) -> str | Missing:
+        """Whether reviews could be matched to their interactions, in a sentence."""
+        if self.reviews_matched:
+            return "Each supervision review is matched to its agent interaction by id and counted in that week."
+        return Missing("This workspace holds canary_daily counts, not canary rows: reviews cannot be matched to "
+                       "their interactions. Each reviewed interaction counts in the week of its first supervision "
+                       "review, and reviews of unknown interactions cannot be left out.",
+                       "Keep the canary rows where review matching matters; the counts serve every rate's "
+                       "denominator.")
+
+    @property
     def drill_note(self) -> str | Missing:
         """The last drill and whether one is due, in a sentence."""
         return self.drill_status if isinstance(self.drill_status, Missing) else self.drill_status.describe()
@@ -154,10 +207,22 @@ def page(ws: Workspace, *, as_of: dt.date | str | None = None, window_days: int 
             unmatched = unmatched_reviews(ws)
         except MissingTableError as exc:
             sample = rates = latest = missing_table(exc.table)
+    minimum = ws.charter.human_path.min_daily_interactions
+    path: pl.DataFrame | Missing
+    if isinstance(start, dt.date):
+        path = _or_missing(lambda: human_path(daily_volumes(ws, as_of=day), start=start, as_of=day,
+                                              minimum=minimum))
+    elif start is None:
+        path = _not_at_full("the human-only path is watched from the day the flag reaches 100%")
+    else:
+        path = start
+    path_check = None if isinstance(path, Missing) else human_path_check(path, minimum=minimum)
     log = _or_missing(lambda: incident_log(ws, as_of=day, reviewed_ids=reviewed_ids(ws)))
     measured = _or_missing(lambda: drills(ws, as_of=day))
     status = measured if isinstance(measured, Missing) else drill_status(
         measured, as_of=day, max_days_between=max_days_between_drills)
+    practised = _or_missing(lambda: practice(ws, as_of=day))
+    caught = log if isinstance(log, Missing) else _or_missing(lambda: caught_at_stage(ws, log, as_of=day))
     target = ws.charter.supervision.sample_rate
     items = agenda(ws, day=day, window_days=window_days, alerts=latest, incidents=log, sample=sample,
                    target_sample_rate=target, drill_status=status, at_full_traffic=isinstance(start, dt.date))
@@ -168,6 +233,8 @@ def page(ws: Workspace, *, as_of: dt.date | str | None = None, window_days: int 
         alerts=latest, checks=() if isinstance(latest, Missing) else alert_checks(latest), incidents=log,
         incident_markers=incident_markers(ws, as_of=day),
         drills=measured, drill_status=status, agenda=items, unmatched_reviews=unmatched,
+        reviews_matched=reviews_matched(ws), human_path=path, human_path_check=path_check,
+        drill_practice=practised, caught_at=caught, ladder=ws.charter.canary.stages,
         missing=tuple(f"{name}: {part.what}" for name, part in parts.items() if isinstance(part, Missing)))
 
 
@@ -193,12 +260,35 @@ def _details(p: SupervisionPage) -> dict[str, Any]:
     incidents = p.incidents if isinstance(p.incidents, Missing) else incident_summary(
         p.incidents, by=("severity", "status"))
     start = p.start if isinstance(p.start, dt.date) else None
+    path = p.human_path
+    practised = p.drill_practice
+    caught = p.caught_at
+    checks_ = [*p.checks, *([p.human_path_check] if p.human_path_check else [])]
+    extra = {
+        "reviews_matched": p.reviews_matched,
+        "human_path": None if isinstance(path, Missing) else {
+            "min_daily_interactions": int(path["minimum"][0]) if path.height else None,
+            "days": path.height, "days_below": int(path["below"].sum()),
+            "mean_daily_human": number(path["human"].mean()) if path.height else None,
+            "check": p.human_path_check.to_dict() if p.human_path_check else None,
+            "daily": json_rows(path.select("day", "human", "agent", "below"))},
+        "drill_practice": None if isinstance(practised, Missing) else {
+            **practice_summary(practised),
+            "drills": json_rows(practised.select(pl.col("ts").dt.to_string("%Y-%m-%dT%H:%M:%S%:z"), "when",
+                                                 "stage", pl.col("seconds_to_zero").round(3), "within_target"))},
+        "caught_at_stage": None if isinstance(caught, Missing) else {
+            "incidents": json_rows(caught.select("incident_id", "day", "severity", "kind", "failure_mode",
+                                                 "caught_by", "stage")),
+            "by_stage": json_rows(caught.group_by("stage_share", "stage", maintain_order=True)
+                                  .agg(incidents=pl.len()).sort("stage_share", nulls_last=False))},
+    }
     return {"agent": p.agent, "as_of": p.as_of.isoformat(), "start": start.isoformat() if start else None,
             "days_at_full": p.days_at_full, "target_sample_rate": p.target_sample_rate,
             "achieved_sample_rate": p.achieved_sample_rate, "sample": rows(p.sample), "alerts": rows(p.alerts),
-            "checks": [c.to_dict() for c in p.checks], "incidents": rows(incidents), "drills": rows(measured),
+            "checks": [c.to_dict() for c in checks_], "incidents": rows(incidents), "drills": rows(measured),
             "drill_status": None if isinstance(p.drill_status, Missing) else p.drill_status.to_dict(),
-            "agenda": json_rows(p.agenda), "unmatched_reviews": p.unmatched_reviews, "missing": list(p.missing)}
+            "agenda": json_rows(p.agenda), "unmatched_reviews": p.unmatched_reviews, "missing": list(p.missing),
+            **extra}
 
 
 def _headline(p: SupervisionPage) -> Headline:
@@ -235,9 +325,11 @@ def _headline(p: SupervisionPage) -> Headline:
         incidents = f"{p.incidents.filter(pl.col('status') == 'open').height} open incident(s)"
     drill = p.drill_status
     if isinstance(drill, DrillStatus):
-        gaps += [f"last drill took {drill.last_seconds:.0f} s"] if drill.last_within_target is False else []
+        gaps += [f"last drill took {duration(drill.last_seconds)}"] if drill.last_within_target is False else []
         gaps += ["a rollback drill is overdue"] if drill.overdue else []
     gaps += ["last week's review sample fell short"] if p.last_week_short else []
+    if p.human_path_check is not None and p.human_path_check.status == "fail":
+        gaps += [f"the human-only path fell below {p.human_path_check.threshold:,.0f} interactions a day"]
     facts = (f"{p.days_at_full} days at 100%; reviewed {pct(p.achieved_sample_rate or 0, digits=1)} of agent "
              f"interactions (target {pct(p.target_sample_rate, digits=0)}); {incidents}; "
              f"{p.agenda.height} agenda item(s)")

@@ -27,6 +27,18 @@ LOG_SCHEMA = {"incident_id": pl.String, "day": pl.Date, "severity": pl.String, "
 MARKER_SCHEMA = {"day": pl.Date, "incident_id": pl.String, "severity": pl.String, "kind": pl.String}
 DRILL_SCHEMA = {"ts": pl.Datetime("us", "UTC"), "day": pl.Date, "actor": pl.String, "kind": pl.String,
                 "seconds_to_zero": pl.Float64, "within_target": pl.Boolean}
+HUMAN_PATH_SCHEMA = {"day": pl.Date, "human": pl.Int64, "agent": pl.Int64, "minimum": pl.Int64,
+                     "below": pl.Boolean}
+PRACTICE_SCHEMA = {"ts": pl.Datetime("us", "UTC"), "day": pl.Date, "actor": pl.String, "when": pl.String,
+                   "stage_share": pl.Float64, "stage": pl.String, "seconds_to_zero": pl.Float64,
+                   "within_target": pl.Boolean}
+CAUGHT_SCHEMA = {"incident_id": pl.String, "day": pl.Date, "severity": pl.String, "kind": pl.String,
+                 "failure_mode": pl.String, "caught_by": pl.String, "stage_share": pl.Float64, "stage": pl.String}
+CAUGHT_COUNT_SCHEMA = {"stage_share": pl.Float64, "stage": pl.String, "severity": pl.String, "incidents": pl.Int64}
+#: How a drill is placed against the day the flag first reached 100%.
+BEFORE_FULL, AT_FULL = "before 100%", "at 100%"
+#: The stage of an incident opened before the flag's first change.
+BEFORE_FLAGS = "before the first flag"
 AGENDA_SCHEMA = {"kind": pl.String, "id": pl.String, "what": pl.String, "severity": pl.String,
                  "status": pl.String, "opened": pl.Date, "owner": pl.String}
 
