@@ -9,11 +9,14 @@ import polars as pl
 
 from rolloutkit.charts.base import COLOURS, HEIGHT, WIDTH, no_data, passes_missing, threshold_rule, titled
 from rolloutkit.supervision import TARGET_SECONDS
-from rolloutkit.text import pct, plural
+from rolloutkit.text import duration, pct, plural
 
-__all__ = ["supervision_drills", "supervision_incidents", "supervision_rates", "supervision_sample_rate"]
+__all__ = ["supervision_caught_at_stage", "supervision_drill_practice", "supervision_drills",
+           "supervision_human_path", "supervision_incidents", "supervision_rates", "supervision_sample_rate"]
 
 SEVERITIES = ["sev1", "sev2", "sev3", "sev4"]
+SEVERITY_COLOURS = ["#7f1d1d", "#b3261e", "#e07a5f", "#f2cc8f"]
+WHEN_COLOURS = {"before 100%": "#3d5a80", "at 100%": "#98c1d9"}
 CAUGHT_BY = {"review_sample": "#3d5a80", "customer": "#b3261e", "monitoring": "#98c1d9", "unknown": "#8d99ae"}
 STATUS_COLOURS = {"alert": COLOURS["rollback"], "watching": COLOURS["hold"], "within": COLOURS["pass"]}
 
@@ -70,7 +73,7 @@ def _rate_panel(data: pl.DataFrame, metric: str, markers: pl.DataFrame | None) -
     row = data.sort("week").row(-1, named=True)
     colour = STATUS_COLOURS[row["status"]]
     base = alt.Chart(data)
-    x = alt.X("week:T", title=None, axis=alt.Axis(format="%b %d"))
+    x = alt.X("week:T", title=None, axis=alt.Axis(format="%Y-%m-%d"))
     tooltip = ["week_label:N", "reviewed:Q", "events:Q", alt.Tooltip("rate:Q", format=".2%"),
                alt.Tooltip("cum_rate:Q", format=".2%", title="since 100%"),
                alt.Tooltip("cs_lower:Q", format=".2%"), alt.Tooltip("cs_upper:Q", format=".2%"), "status:N"]
@@ -101,7 +104,7 @@ def supervision_incidents(log: pl.DataFrame) -> alt.TopLevelMixin:
     by_customer = log.filter(pl.col("caught_by") == "customer").height
     median = log["hours_to_close"].median()
     points = alt.Chart(log).mark_point(size=140, filled=True, opacity=0.9).encode(
-        x=alt.X("day:T", title="opened", axis=alt.Axis(format="%b %d")),
+        x=alt.X("day:T", title="opened", axis=alt.Axis(format="%Y-%m-%d")),
         y=alt.Y("severity:N", sort=SEVERITIES, scale=alt.Scale(domain=SEVERITIES), title=None),
         color=alt.Color("caught_by:N", title="caught by",
                         scale=alt.Scale(domain=list(CAUGHT_BY), range=list(CAUGHT_BY.values()))),
@@ -137,3 +140,87 @@ def supervision_drills(drills: pl.DataFrame, *, target_seconds: float = TARGET_S
                   f"The last drill ({last['day']}) took {last['seconds_to_zero']:.0f} s to reach 0%, {verdict} the "
                   f"{target_seconds:g} s target",
                   f"{drills['within_target'].sum()} of {drills.height} drills within target")
+
+
+@passes_missing
+def supervision_human_path(path: pl.DataFrame) -> alt.TopLevelMixin:
+    """Human-arm interactions per day since 100%, the charter's minimum drawn across (none when it is 0)."""
+    if path.is_empty():
+        return no_data("Human-only path", "no day at 100% with canary traffic yet")
+    minimum = int(path["minimum"][0])
+    data = path.with_columns(state=pl.when(pl.col("below")).then(pl.lit("below minimum"))
+                             .otherwise(pl.lit("at or above")))
+    bars = alt.Chart(data).mark_bar().encode(
+        x=alt.X("day:T", title=None, axis=alt.Axis(format="%Y-%m-%d", labelAngle=-30)),
+        y=alt.Y("human:Q", title="human interactions a day", scale=alt.Scale(zero=True)),
+        color=alt.Color("state:N", title=None, scale=alt.Scale(domain=["at or above", "below minimum"],
+                                                               range=[COLOURS["human"], COLOURS["hold"]])),
+        tooltip=[alt.Tooltip("day:T", format="%Y-%m-%d"), "human:Q", "agent:Q", "minimum:Q"])
+    below = int(path["below"].sum())
+    mean = f"{path['human'].mean():,.0f} human interactions a day on average since 100%"
+    if not minimum:
+        return titled(bars.properties(width=WIDTH, height=HEIGHT),
+                      "The charter sets no minimum for the human-only path", mean)
+    recent = path.tail(7)
+    title = (f"The human-only path fell below {minimum:,} a day on {int(recent['below'].sum())} of the last "
+             f"{plural(recent.height, 'day')}" if recent["below"].any()
+             else f"The human-only path stayed at {minimum:,} a day or more over the last "
+                  f"{plural(recent.height, 'day')}")
+    rule = threshold_rule(minimum, f"minimum {minimum:,} a day")
+    return titled((bars + rule).properties(width=WIDTH, height=HEIGHT), title,
+                  f"{mean}; {below} of {plural(path.height, 'day')} below the charter's minimum "
+                  "(human_path.min_daily_interactions)")
+
+
+@passes_missing
+def supervision_drill_practice(drills: pl.DataFrame, *,
+                               target_seconds: float = TARGET_SECONDS) -> alt.TopLevelMixin:
+    """Every rollback drill by day, coloured by whether it came before the flag first reached 100%; seconds to
+    0% where measured, the target drawn across."""
+    if drills.is_empty():
+        return no_data("Rollback drills practised", "no rollback drill in the flag history")
+    data = drills.with_columns(when_day=pl.col("day").cast(pl.String),
+                               seconds=pl.col("seconds_to_zero").fill_null(0.0),
+                               time=pl.col("seconds_to_zero").map_elements(duration, return_dtype=pl.String))
+    bars = alt.Chart(data).mark_bar(size=24).encode(
+        x=alt.X("when_day:O", title="drill day", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("seconds:Q", title="seconds to 0% (0 when not timed)", scale=alt.Scale(zero=True)),
+        color=alt.Color("when:N", title=None, scale=alt.Scale(domain=list(WHEN_COLOURS),
+                                                              range=list(WHEN_COLOURS.values()))),
+        tooltip=["when_day:N", "when:N", "stage:N", "actor:N", alt.Tooltip("time:N", title="to 0%")])
+    rule = threshold_rule(target_seconds, f"target {duration(target_seconds)}")
+    before = drills.filter(pl.col("when") == "before 100%")
+    at_full = drills.height - before.height
+    if before.is_empty():
+        title = f"No rollback drill before 100%; {plural(at_full, 'drill')} since"
+    else:
+        title = (f"{plural(before.height, 'rollback drill')} practised before 100% "
+                 f"(at {', '.join(before['stage'].unique(maintain_order=True).to_list())}), {at_full} since")
+    return titled((bars + rule).properties(width=WIDTH, height=200), title,
+                  "the playbook practises rollback during the canary, not for the first time at 100%")
+
+
+@passes_missing
+def supervision_caught_at_stage(counts: pl.DataFrame) -> alt.TopLevelMixin:
+    """Incidents by the ladder stage in force when they opened, stacked by severity: catch issues at 1%, not at
+    100%."""
+    total = int(counts["incidents"].sum()) if counts.height else 0
+    if not total:
+        return no_data("Where incidents were caught on the ladder", "no incidents logged")
+    order = counts["stage"].unique(maintain_order=True).to_list()
+    bars = alt.Chart(counts.filter(pl.col("incidents") > 0)).mark_bar().encode(
+        x=alt.X("stage:N", sort=order, scale=alt.Scale(domain=order), title="stage when the incident opened",
+                axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("incidents:Q", title="incidents", scale=alt.Scale(zero=True), axis=alt.Axis(tickMinStep=1)),
+        color=alt.Color("severity:N", scale=alt.Scale(domain=SEVERITIES, range=SEVERITY_COLOURS)),
+        order=alt.Order("severity:N"),
+        tooltip=["stage:N", "severity:N", "incidents:Q"])
+    per_stage = counts.group_by("stage_share", "stage", maintain_order=True).agg(pl.col("incidents").sum())
+    full = int(per_stage.filter(pl.col("stage_share") >= 1.0)["incidents"].sum())
+    ladder = per_stage.filter(pl.col("stage_share") > 0)
+    first = ladder.row(0, named=True) if ladder.height else None
+    at_first = f", {first['incidents']} at the first stage ({first['stage']})" if first else ""
+    return titled(bars.properties(width=WIDTH, height=HEIGHT),
+                  f"{full} of {plural(total, 'incident')} were caught at 100%{at_first}",
+                  "the stage the flag routed to the agent when each incident opened; the ladder exists to catch "
+                  "issues at the first stage, not at 100%")
