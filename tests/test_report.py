@@ -159,7 +159,10 @@ def test_own_notebooks_run_with_the_default_day_and_are_linked_from_the_week(tmp
     charter_dict["timezone"] = "Pacific/Kiritimati"
     ws = make_workspace(charter=charter_dict)
     own = tmp_path / "own"
-    write_notebook(own, "team_costs", "print('as of', as_of, 'for', workspace)", heading="Team costs per queue")
+    path = write_notebook(own, "team_costs", "print('as of', as_of, 'for', workspace)", heading="Team costs per queue")
+    bare = nbformat.read(path, as_version=4)
+    bare.metadata = {}  # a notebook saved without kernel metadata still runs, in the rolloutkit kernel
+    nbformat.write(bare, path)
     out = tmp_path / "reports"
     result = report.run([ws], out=out, notebooks=own, builtin=False,
                         now=dt.datetime(2026, 11, 22, 13, 0, tzinfo=dt.UTC))  # 23 Nov, 03:00 in Kiritimati

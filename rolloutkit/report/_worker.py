@@ -82,7 +82,7 @@ def execute_notebook(job: Job) -> tuple[NotebookRun, dict | None]:
         papermill.execute_notebook(
             job.source, str(executed),
             parameters={"workspace": job.workspace, "as_of": job.as_of},
-            kernel_name=KERNEL_NAME, progress_bar=False, cwd=str(paths.NOTEBOOKS_DIR),
+            kernel_name=KERNEL_NAME, language="python", progress_bar=False, cwd=str(paths.NOTEBOOKS_DIR),
             kernel_manager_class=_kernel_manager_class(), shutdown_kernel="immediate",
             config=Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(sockets, "k")}}),
         )
