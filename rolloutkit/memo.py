@@ -286,7 +286,8 @@ def _flipped_checks(before: dict[str, Headline], now: dict[str, Headline]) -> li
 
 
 def _accountability(result: audit.Audit | str | None, start: dt.date, day: dt.date) -> list[dict[str, Any]]:
-    """The week's overrides, and its flag changes by someone outside the rollback authority."""
+    """The week's overrides, and its flag changes by someone outside the rollback authority (a row that leaves the
+    share as it was changes nothing and is left out)."""
     if result is None:
         return []
     if isinstance(result, str):
@@ -297,7 +298,7 @@ def _accountability(result: audit.Audit | str | None, start: dt.date, day: dt.da
     found += [{"kind": "unauthorized", "ts": c.ts.isoformat(), "actor": c.actor,
                "sentence": f"{c.actor} changed the flag {stage(c.from_share)} → {stage(c.to_share)} on {c.day} "
                            f"but is not in the rollback authority ({authority})."}
-              for c in result.unauthorized if start < c.day <= day]
+              for c in result.unauthorized if start < c.day <= day and c.kind != "same"]  # same share: no change
     return found
 
 
@@ -305,7 +306,9 @@ def _accountability(result: audit.Audit | str | None, start: dt.date, day: dt.da
 
 def current_phase(summary: Mapping[str, Any]) -> str:
     """Where the rollout is, from a `summary.json`: "shadow", "canary at 15%", "supervision at 100%",
-    "canary rolled back to 0%" or "not started"."""
+    "canary rolled back to 0%", "not started", or "cannot be read" (a workspace whose summary is an error)."""
+    if summary.get("error"):
+        return "cannot be read"
     decisions = summary.get("decisions") or {}
     readiness = decisions.get(canary.SLUG) or {}
     share = (readiness.get("details") or {}).get("stage")
@@ -325,7 +328,7 @@ def current_decision(summary: Mapping[str, Any]) -> dict[str, Any] | None:
     """The headline (as in `summary.json`) of the phase the rollout is in; None when it has not started."""
     phase = current_phase(summary)
     slug = (shadow.SLUG if phase == "shadow" else supervision.SLUG if phase.startswith("supervision")
-            else None if phase == "not started" else canary.SLUG)
+            else canary.SLUG if phase.startswith("canary") else None)
     return (summary.get("decisions") or {}).get(slug) if slug else None
 
 
@@ -345,6 +348,16 @@ def attention(summary: Mapping[str, Any]) -> str:
     if now is None:
         return "not started"
     return "hold" if now.get("status") in ("warn", "missing") else "healthy"
+
+
+def portfolio_view(summary: Mapping[str, Any]) -> dict[str, str]:
+    """What the portfolio shows first about an agent: `phase`, its decision in words with its `status` colour and
+    `sentence`, and `attention` (one of `ATTENTION`)."""
+    now = current_decision(summary) or {}
+    status = now.get("status") or ("bad" if summary.get("error") else "missing")
+    words = "cannot be read" if summary.get("error") else _words(now.get("decision") or status)
+    return {"phase": current_phase(summary), "status": status, "decision": words,
+            "sentence": now.get("sentence") or "", "attention": attention(summary)}
 
 
 def attention_order(summaries: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:

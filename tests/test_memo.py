@@ -202,6 +202,15 @@ def test_current_phase_and_its_decision_on_the_demo():
         "supervision", "canary_readiness", "shadow_comparison"]
     assert memo.current_phase({"agent": "new", "decisions": {}}) == "not started"
     assert memo.current_decision({"agent": "new", "decisions": {}}) is None
+    views = [memo.portfolio_view(s) for s in (refunds, invoice, kb)]
+    assert [(v["phase"], v["decision"]) for v in views] == [
+        ("supervision at 100%", "investigate"), ("canary at 40%", invoice["decisions"]["canary_readiness"]["decision"]),
+        ("shadow", "continue shadow")]
+    assert views[0]["sentence"] == refunds["decisions"]["supervision"]["sentence"]
+    assert memo.portfolio_view({"agent": "x", "error": "charter.yaml: ..."}) == {
+        "phase": "cannot be read", "status": "bad", "decision": "cannot be read", "sentence": "",
+        "attention": "failing or overdue"}
+    assert memo.portfolio_view({"agent": "new", "decisions": {}})["decision"] == "not started"
 
 
 def headline(page: str, status: str, decision: str | None = None, **details) -> dict:
