@@ -12,6 +12,7 @@ import json
 import os
 from pathlib import Path
 
+from rolloutkit.memo import attention_order, portfolio_view
 from rolloutkit.render import PAGE_STYLE, pill
 from rolloutkit.workspace import Workspace
 
@@ -35,9 +36,9 @@ def write_portfolio(out: Path, workspaces: list[Workspace]) -> Path:
     """Write reports/index.html atomically (a temporary file renamed over the old one)."""
     from rolloutkit.supervision import agentops_scale
 
-    summaries = latest_summaries(out)
+    summaries = attention_order(latest_summaries(out))
     scale = agentops_scale(workspaces) if workspaces else None
-    empty = f"<tr><td colspan='{len(_DECISION_PAGES) + 3}'>No reports yet.</td></tr>"
+    empty = f"<tr><td colspan='{len(_DECISION_PAGES) + 4}'>No reports yet.</td></tr>"
     rows = "".join(_row(s) for s in summaries) or empty
     heads = "".join(f"<th>{html.escape(p.replace('_', ' ').capitalize())}</th>" for p in _DECISION_PAGES)
     scale_html = (f"<h2>AgentOps load</h2><p>{pill('warn' if scale.dedicated_ownership_due else 'info')} "
@@ -46,7 +47,8 @@ def write_portfolio(out: Path, workspaces: list[Workspace]) -> Path:
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Agent rollouts — portfolio</title>"
         f"<style>{PAGE_STYLE}</style></head><body><h1>Agent rollouts</h1>"
         f"<p>Each agent's latest weekly report. Generated {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC.</p>"
-        f"<table><tr><th>Agent</th><th>Week</th>{heads}<th>Pages</th></tr>{rows}</table>{scale_html}</body></html>"
+        f"<table><tr><th>Agent</th><th>Now</th><th>Week</th>{heads}<th>Pages</th></tr>{rows}</table>{scale_html}"
+        "</body></html>"
     )
     target = out / "index.html"
     temporary = out / f".index.html.{os.getpid()}"
@@ -57,7 +59,10 @@ def write_portfolio(out: Path, workspaces: list[Workspace]) -> Path:
 
 def _row(summary: dict) -> str:
     week = (f"<td>{html.escape(summary['week'])}<br><small>as of {html.escape(summary['as_of'])}</small></td>")
-    link = f"<td><a href='{html.escape(summary['href'])}'>{html.escape(summary['agent'])}</a></td>"
+    view = portfolio_view(summary)  # the phase in force and its decision first; needs-attention rows sort first
+    link = (f"<td><a href='{html.escape(summary['href'])}'>{html.escape(summary['agent'])}</a></td>"
+            f"<td><b>{html.escape(view['phase'])}</b><br>{pill(view['status'], view['decision'])}<br>"
+            f"<small>{html.escape(view['attention'])}</small></td>")
     if summary.get("error"):  # the workspace could not be read: its week index says what to fix
         first = summary["error"].split("\n", 1)[0]
         return (f"<tr>{link}{week}<td colspan='{len(_DECISION_PAGES)}'>{pill('bad', 'cannot be read')} "
