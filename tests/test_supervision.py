@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import polars as pl
 import pytest
@@ -360,3 +361,151 @@ def test_charts_of_missing_parts_are_their_notes(make_workspace, charter):
     assert rk.charts.supervision_incidents(report.incidents) is report.incidents
     assert rk.charts.supervision_drills(report.drills) is report.drills
     assert "no `incidents` table" in report.incidents._repr_html_()
+
+
+def _humans(per_day: int) -> pl.DataFrame:
+    """`per_day` human interactions a day at 100% (Oct 5..25), beside the fixture's canary rows."""
+    rows = [(f"h{day:%m%d}-{i:03d}", _ts(day, 11), "human") for day in _days(START, AS_OF) for i in range(per_day)]
+    frame = pl.DataFrame(rows, schema=["interaction_id", "ts", "arm"], orient="row")
+    return pl.concat([_canary(), frame.with_columns(success=pl.lit(True), failure_mode=pl.lit(None, pl.String))])
+
+
+def test_human_path_fails_when_recent_days_fall_below_the_charter_minimum(ws):
+    sup = supervision.page(ws, as_of=AS_OF)
+    path = sup.human_path
+    assert path["day"].to_list() == _days(START, AS_OF)
+    assert set(path["human"]) == {0} and path["below"].all() and set(path["minimum"]) == {20}
+    check = sup.human_path_check
+    assert (check.name, check.label, check.status, check.on_fail, check.threshold) == (
+        "human_path", "Human path", "fail", "hold", 20.0)
+    assert "below 20 a day on 7 of the last 7 days" in check.sentence
+    assert sup.headline.details["checks"][-1] == check.to_dict()
+    assert [c.name for c in sup.checks] == ["agent_worse_rate", "failure_rate:wrong_policy",
+                                          "zero_tolerance:pii_leak"]
+    assert "the human-only path fell below 20 interactions a day" in sup.headline.sentence
+    assert sup.headline.details["human_path"]["days_below"] == 21
+    chart = rk.charts.supervision_human_path(path)
+    assert "fell below 20 a day on 7 of the last 7 days" in _texts(chart) and "minimum 20 a day" in _texts(chart)
+    assert rk.render.svg(chart).startswith("<svg")
+
+
+def test_human_path_passes_when_warm_and_is_off_at_zero(make_workspace, charter):
+    tables = {"canary.parquet": _humans(25), "reviews.parquet": _reviews(), "flags.parquet": _flags()}
+    warm = supervision.page(rk.load_workspace(make_workspace(tables, charter, name="warm")), as_of=AS_OF)
+    assert warm.human_path_check.status == "pass"
+    assert warm.human_path_check.estimate == 25.0 and not warm.human_path["below"].any()
+    assert "stayed at 20 a day or more" in _texts(rk.charts.supervision_human_path(warm.human_path))
+    charter["human_path"] = {"min_daily_interactions": 0}
+    off = supervision.page(rk.load_workspace(make_workspace(tables, charter, name="off")), as_of=AS_OF)
+    assert off.human_path_check is None and not off.human_path["below"].any()
+    assert "human_path" not in [c["name"] for c in off.headline.details["checks"]]
+    assert "sets no minimum" in _texts(rk.charts.supervision_human_path(off.human_path))
+
+
+def test_before_full_traffic_the_human_path_says_so_in_one_line(ws):
+    sup = supervision.page(ws, as_of=dt.date(2026, 10, 4))
+    assert isinstance(sup.human_path, Missing) and str(sup.human_path).startswith("Not at 100% yet")
+    assert sup.human_path_check is None
+    assert rk.charts.supervision_human_path(sup.human_path) is sup.human_path
+
+
+def _practised_flags() -> pl.DataFrame:
+    """The fixture's flags plus a game day at 50% on Oct 2 (30 s to 0%, restored at 10:05) and, on Oct 3, a
+    "drill" to 0% restored only the next day: a real rollback, not a drill."""
+    extra = pl.DataFrame([
+        (_ts(dt.date(2026, 10, 2), 10), 0.0, "ops", "Game day", _ts(dt.date(2026, 10, 2), 10, 0, 30)),
+        (_ts(dt.date(2026, 10, 2), 10, 5), 0.5, "ops", "restore", None),
+        (_ts(dt.date(2026, 10, 3), 23), 0.0, "ops", "drill", _ts(dt.date(2026, 10, 3), 23, 0, 20)),
+        (_ts(dt.date(2026, 10, 4), 1), 0.5, "ops", "restore", None),
+    ], schema=_flags().schema, orient="row")
+    return pl.concat([_flags(), extra]).sort("ts")
+
+
+def test_drills_practised_before_full_traffic_are_counted_and_timed(make_workspace, charter):
+    ws = rk.load_workspace(make_workspace({"flags.parquet": _practised_flags()}, charter))
+    sup = supervision.page(ws, as_of=AS_OF)
+    drilled = sup.drill_practice
+    assert drilled.select("day", "when", "stage", "seconds_to_zero", "within_target").rows() == [
+        (dt.date(2026, 10, 2), "before 100%", "50%", 30.0, True),
+        (dt.date(2026, 10, 10), "at 100%", "100%", 45.0, True),
+        (dt.date(2026, 10, 20), "at 100%", "100%", 75.0, False)]
+    assert supervision.drills(ws, as_of=AS_OF)["kind"].to_list() == ["drill", "rollback", "drill", "drill"]
+    before = sup.headline.details["drill_practice"]["before_full"]
+    assert (before["count"], before["measured"], before["median_seconds"], before["stages"]) == (1, 1, 30.0,
+                                                                                                  ["50%"])
+    assert sup.drill_practice_note.startswith("1 rollback drill before 100% (at 50%; median 30.0 s")
+    assert "1 rollback drill practised before 100% (at 50%), 2 since" in _texts(
+        rk.charts.supervision_drill_practice(drilled))
+
+
+def test_no_drill_before_full_traffic_is_said_plainly(ws):
+    sup = supervision.page(ws, as_of=AS_OF)
+    assert sup.drill_practice["when"].to_list() == ["at 100%", "at 100%"]
+    assert sup.drill_practice_note.startswith("No rollback drill before 100%")
+    assert sup.headline.details["drill_practice"]["before_full"]["count"] == 0
+
+
+def test_each_incident_is_placed_at_the_stage_it_opened_at(make_workspace, charter):
+    extra = pl.DataFrame([
+        ("i0", _ts(dt.date(2026, 9, 30), 10), "sev3", "other", "x", None, None, None, None),
+        ("i5", _ts(dt.date(2026, 10, 2), 10, 2), "sev2", "regression", "x", None, None, None, None),  # in a drill
+        ("i6", _ts(dt.date(2026, 10, 10), 12, 5), "sev4", "other", "x", None, None, None, None),  # in a drill
+    ], schema=_incidents().schema, orient="row")
+    tables = {"flags.parquet": _practised_flags(), "incidents.parquet": pl.concat([_incidents(), extra])}
+    sup = supervision.page(rk.load_workspace(make_workspace(tables, charter)), as_of=AS_OF)
+    placed = dict(sup.caught_at.select("incident_id", "stage").iter_rows())
+    assert placed == {"i0": "before the first flag", "i5": "50%", "i1": "100%", "i6": "100%", "i2": "100%",
+                      "i3": "100%", "i4": "100%"}
+    counts = sup.caught_at_stage
+    assert counts["stage"].unique(maintain_order=True).to_list() == [
+        "before the first flag", "5%", "15%", "40%", "50%", "80%", "100%"]
+    assert counts.filter(pl.col("stage") == "100%").select("severity", "incidents").rows() == [
+        ("sev1", 1), ("sev2", 1), ("sev3", 1), ("sev4", 2)]
+    assert int(counts["incidents"].sum()) == 7
+    assert sup.headline.details["caught_at_stage"]["by_stage"] == [
+        {"stage_share": None, "stage": "before the first flag", "incidents": 1},
+        {"stage_share": 0.5, "stage": "50%", "incidents": 1}, {"stage_share": 1.0, "stage": "100%", "incidents": 5}]
+    chart = rk.charts.supervision_caught_at_stage(counts)
+    assert "5 of 7 incidents were caught at 100%, 0 at the first stage (5%)" in _texts(chart)
+    assert rk.render.svg(chart).startswith("<svg")
+
+
+def test_from_counts_the_volumes_and_monthly_tasks_are_the_same_as_from_rows(ws, make_workspace, charter):
+    counts = rk.canary.daily_counts(ws, as_of=AS_OF)
+    tables = {"canary_daily.parquet": counts, "reviews.parquet": _reviews(), "flags.parquet": _flags(),
+              "incidents.parquet": _incidents(), "evals.parquet": _evals()}
+    from_counts = rk.load_workspace(make_workspace(tables, charter, name="counts"))
+    assert not from_counts.has("canary") and from_counts.has("canary_daily")
+    rows, daily = supervision.page(ws, as_of=AS_OF), supervision.page(from_counts, as_of=AS_OF)
+    a, b = rows.headline.details, daily.headline.details
+    for key in ("start", "days_at_full", "target_sample_rate", "human_path", "drill_practice", "caught_at_stage",
+                "drills", "drill_status", "incidents"):
+        assert a[key] == b[key], key
+    assert [(r["week"], r["days"], r["interactions"]) for r in a["sample"]] == [
+        (r["week"], r["days"], r["interactions"]) for r in b["sample"]]
+    assert (a["reviews_matched"], b["reviews_matched"]) == (True, False)
+    assert isinstance(daily.review_matching_note, Missing) and "cannot be matched" in str(daily.review_matching_note)
+    # counts only: the review of an unknown interaction (Oct 8) cannot be left out
+    assert [r["reviewed"] for r in b["sample"]] == [71, 70, 28] and b["unmatched_reviews"] == 0
+    assert (supervision.agentops_scale([ws], as_of=AS_OF).to_dict()
+            == supervision.agentops_scale([from_counts], as_of=AS_OF).to_dict())
+
+
+def test_no_customer_text_reaches_the_details_or_the_charts(ws):
+    sup = supervision.page(ws, as_of=AS_OF)
+    text = json.dumps(sup.headline.to_dict())
+    charts = [rk.charts.supervision_caught_at_stage(sup.caught_at_stage), rk.charts.supervision_human_path(
+        sup.human_path), rk.charts.supervision_drill_practice(sup.drill_practice),
+        rk.charts.supervision_incidents(sup.incidents)]
+    text += "".join(_texts(c) for c in charts) + json.dumps(sup.caught_at.to_dicts(), default=str)
+    assert "secret" not in text and "a1006-001" not in text and "Rollback drill" not in text
+    assert "INC" not in text and "i1" in text  # incident ids may appear
+
+
+def test_numbers_are_readable_in_sentences_and_dates_are_iso(ws):
+    sup = supervision.page(ws, as_of=AS_OF)
+    sentences = [sup.headline.sentence, str(sup.human_path_note), str(sup.drill_practice_note),
+                 *[c["sentence"] for c in sup.headline.details["checks"]]]
+    assert not [s for s in sentences if re.search(r"\de-\d", s)]
+    assert sup.headline.details["human_path"]["daily"][0]["day"] == "2026-10-05"
+    assert sup.headline.details["drill_practice"]["drills"][0]["ts"] == "2026-10-10T12:00:00+00:00"
