@@ -29,6 +29,37 @@ def pct(share: float | None, *, digits: int | None = None) -> str:
     return f"{value:.2g}%"
 
 
+def usd(amount: float | None) -> str:
+    """Dollars a person reads: two decimals from a dollar up, two significant digits below (never 1e-05).
+
+    >>> usd(4.2), usd(0.0394), usd(0.000123), usd(1234.5), usd(None)
+    ('$4.20', '$0.039', '$0.00012', '$1,234', '—')
+    """
+    if amount is None or not math.isfinite(amount):
+        return "—"
+    size = abs(amount)
+    if size >= 100:
+        return f"${amount:,.0f}"
+    if size >= 1 or size == 0:
+        return f"${amount:,.2f}"
+    return f"${amount:.{max(2, 1 - math.floor(math.log10(size)))}f}"
+
+
+def duration(seconds: float | None) -> str:
+    """A duration a person reads: seconds under a minute and a half, else minutes, else hours.
+
+    >>> duration(2.4), duration(378.5), duration(9000), duration(0.05)
+    ('2.4 s', '6.3 min', '2.5 h', '0.05 s')
+    """
+    if seconds is None or not math.isfinite(seconds):
+        return "—"
+    if seconds < 90:
+        return f"{seconds:.2g} s" if seconds < 1 else f"{seconds:.1f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
 def stage(share: float) -> str:
     """A ladder share as written on the ladder: 0.05 → "5%", 0.4 → "40%", 1.0 → "100%".
 
