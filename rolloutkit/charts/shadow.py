@@ -4,11 +4,14 @@ each chart's title states its finding, an empty frame gives a chart that says th
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import altair as alt
 import polars as pl
 
 from rolloutkit.charts.base import COLOURS, HEIGHT, WIDTH, no_data, passes_missing, threshold_rule, titled
 from rolloutkit.shadow import ALL_WEEKS
+from rolloutkit.text import duration, pct, usd
 
 __all__ = [
     "shadow_agent_worse",
@@ -27,6 +30,8 @@ VERDICT_COLOURS = {
     "unclear": "#8d99ae",
 }
 _PCT = alt.Axis(format="%")
+#: Rates on the whole 0–100% axis.
+_WHOLE = alt.Scale(domain=[0, 1])
 
 
 def _interval(base: alt.Chart, x: str, y: str, colour: str, **extra: object) -> alt.Chart:
@@ -37,12 +42,14 @@ def _interval(base: alt.Chart, x: str, y: str, colour: str, **extra: object) -> 
 
 @passes_missing
 def shadow_agreement_trend(weekly: pl.DataFrame) -> alt.TopLevelMixin:
-    """Agent–human action agreement per ISO week with Wilson intervals, the overall rate drawn across."""
+    """Agent–human action agreement per ISO week with Wilson intervals, the overall rate drawn across, on an axis
+    from 0 to 100% so a drift of a few tenths of a point looks like what it is."""
     weeks = weekly.filter(pl.col("week") != ALL_WEEKS) if weekly.height else weekly
     if weeks.is_empty():
         return no_data("Agreement of agent and human actions", "no shadow interactions")
     overall = weekly.filter(pl.col("week") == ALL_WEEKS).row(0, named=True)
     lowest = weeks.sort("agreement").row(0, named=True)
+    highest = weeks.sort("agreement").row(-1, named=True)
     data = weeks.rename({"lower": "agreement_lower", "upper": "agreement_upper"})
     base = alt.Chart(data)
     tooltip = [
@@ -54,24 +61,25 @@ def shadow_agreement_trend(weekly: pl.DataFrame) -> alt.TopLevelMixin:
         "interactions:Q",
     ]
     line = base.mark_line(point=True, color=COLOURS["agent"]).encode(
-        x=alt.X("week:O", title="ISO week"),
-        y=alt.Y("agreement:Q", axis=_PCT, title="agent action = human action", scale=alt.Scale(zero=False)),
+        x=alt.X("week:O", title="ISO week", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("agreement:Q", axis=_PCT, title="agent action = human action", scale=_WHOLE),
         tooltip=tooltip,
     )
     bars = _interval(base, "week:O", "agreement", COLOURS["agent"])
-    rule = threshold_rule(
-        overall["agreement"], f"overall {overall['agreement']:.1%}", colour=COLOURS["muted"]
-    )
+    rule = threshold_rule(overall["agreement"], f"overall {pct(overall['agreement'])}", colour=COLOURS["muted"])
+    spread = highest["agreement"] - lowest["agreement"]
     return titled(
         (bars + line + rule).properties(width=WIDTH, height=HEIGHT),
-        f"The agent does what the human did in {overall['agreement']:.1%} of interactions",
-        f"lowest week {lowest['week']} at {lowest['agreement']:.1%}; bars are 95% Wilson intervals",
+        f"The agent does what the human did in {pct(overall['agreement'])} of interactions",
+        f"axis 0–100%; weeks range from {pct(lowest['agreement'])} ({lowest['week']}) to "
+        f"{pct(highest['agreement'])}, a spread of {spread * 100:.1f} points; bars are 95% Wilson intervals",
     )
 
 
 @passes_missing
 def shadow_segment_agreement(segments: pl.DataFrame) -> alt.TopLevelMixin:
-    """Agreement per segment, lowest first, with Wilson intervals and the overall rate."""
+    """Agreement per segment, lowest first, with Wilson intervals and the overall rate, on an axis from 0 to
+    100%."""
     if segments.is_empty():
         return no_data("Agreement by segment", "no shadow interactions")
     overall = segments["agreed"].sum() / segments["interactions"].sum()
@@ -81,17 +89,17 @@ def shadow_segment_agreement(segments: pl.DataFrame) -> alt.TopLevelMixin:
     base = alt.Chart(data)
     y = alt.Y("segment:N", sort=order, title=None)
     tooltip = ["segment:N", alt.Tooltip("agreement:Q", format=".1%"), "agreed:Q", "interactions:Q"]
-    # dots, not bars: segments differ by a few points near the top of the scale, which bars from 0 would hide
-    x = alt.X("agreement:Q", axis=_PCT, title="agent action = human action", scale=alt.Scale(zero=False))
+    # dots on the whole 0–100% axis: bars would hide the intervals, a zoomed axis would turn points into gulfs
+    x = alt.X("agreement:Q", axis=_PCT, title="agent action = human action", scale=_WHOLE)
     bars = base.mark_point(filled=True, size=70, color=COLOURS["agent"]).encode(x=x, y=y, tooltip=tooltip)
     whiskers = base.mark_rule(color=COLOURS["agent"], strokeWidth=2).encode(
         x="agreement_lower:Q", x2="agreement_upper:Q", y=y
     )
-    rule = threshold_rule(overall, f"overall {overall:.1%}", axis="x", colour=COLOURS["muted"])
+    rule = threshold_rule(overall, f"overall {pct(overall)}", axis="x", colour=COLOURS["muted"])
     return titled(
         (bars + whiskers + rule).properties(width=WIDTH, height=max(120, 26 * len(order))),
-        f"Lowest agreement in {lowest['segment']}: {lowest['agreement']:.1%}",
-        "segments ranked from the lowest agreement; lines are 95% Wilson intervals",
+        f"Lowest agreement in {lowest['segment']}: {pct(lowest['agreement'])}",
+        "axis 0–100%; segments ranked from the lowest agreement; lines are 95% Wilson intervals",
     )
 
 
@@ -133,7 +141,7 @@ def shadow_verdict_mix(verdicts: pl.DataFrame) -> alt.TopLevelMixin:
     )
     return titled(
         chart.properties(width=WIDTH, height=HEIGHT),
-        f"Reviewers judge the agent better in {better['estimate']:.1%} and worse in {worse['estimate']:.1%} "
+        f"Reviewers judge the agent better in {pct(better['estimate'])} and worse in {pct(worse['estimate'])} "
         "of outputs",
         "shares weighted by 1 / inclusion probability, so oversampled strata do not bias them",
     )
@@ -190,13 +198,13 @@ def shadow_agent_worse(verdicts: pl.DataFrame, limit: float) -> alt.TopLevelMixi
     whiskers = base.mark_rule(strokeWidth=2).encode(y="estimate_lower:Q", y2="estimate_upper:Q")
     verdict = "within" if overall["upper"] <= limit else "above"
     return titled(
-        (whiskers + points + threshold_rule(limit, f"limit {limit:.1%}")).properties(
+        (whiskers + points + threshold_rule(limit, f"limit {_limit(limit)}")).properties(
             width=WIDTH, height=HEIGHT
         ),
-        f"Agent worse in {overall['estimate']:.1%} of outputs (upper bound {overall['upper']:.1%}, "
-        f"{verdict} the {limit:.1%} limit)",
-        f"ignoring the oversampling (unweighted) it would read {overall['unweighted_estimate']:.1%}; "
-        "the gate uses the weighted upper bound",
+        f"Agent worse in {pct(overall['estimate'])} of outputs (upper bound {pct(overall['upper'])}, "
+        f"{verdict} the {_limit(limit)} limit)",
+        f"ignoring the oversampling (unweighted) it would read {pct(overall['unweighted_estimate'])}; "
+        "the gate uses the weighted upper bound; the axis starts at 0",
     )
 
 
@@ -208,7 +216,7 @@ def shadow_failure_modes(findings: pl.DataFrame) -> alt.TopLevelMixin:
     data = findings.with_columns(
         limit_label=pl.when(pl.col("zero_tolerance"))
         .then(pl.lit("zero tolerance"))
-        .otherwise(pl.format("limit {}%", (pl.col("max_rate") * 100).round(2))),
+        .otherwise(pl.format("limit {}", pl.col("max_rate").map_elements(pct, return_dtype=pl.String))),
         estimate_lower=pl.col("lower"),
         estimate_upper=pl.col("upper"),
     )
@@ -283,48 +291,61 @@ def shadow_noise_floor(noise: pl.DataFrame) -> alt.TopLevelMixin:
     rule = threshold_rule(floor["estimate"], "noise floor", axis="x", colour=COLOURS["muted"])
     return titled(
         (bars + whiskers + rule).properties(width=WIDTH, height=110),
-        f"Reviewers disagree with each other on {floor['estimate']:.1%} of double-reviewed outputs",
+        f"Reviewers disagree with each other on {pct(floor['estimate'])} of double-reviewed outputs",
         "differences between agent and human smaller than this are within the noise of human judgement",
     )
 
 
 @passes_missing
 def shadow_cost_latency(cost: pl.DataFrame) -> alt.TopLevelMixin:
-    """Median agent latency against median human handle time per week (seconds, log scale)."""
-    needed = {"agent_latency_s_median", "human_handle_s_median"}
-    if cost.is_empty() or not needed <= set(cost.columns):
-        return no_data("Agent latency against human handle time", "no latency or handle-time columns")
+    """Dollars per interaction, agent beside human, and time per interaction (agent latency, human handle time),
+    per ISO week, both on axes from 0; a side the data or the charter does not give is left out and named."""
+    weeks = cost.filter(pl.col("week") != ALL_WEEKS) if cost.height else cost
+    if weeks.is_empty():
+        return no_data("Cost and time per interaction", "no cost, latency or handle-time columns")
+    overall = cost.filter(pl.col("week") == ALL_WEEKS).row(0, named=True)
+    panels, lines = [], []
+    if "agent_cost_usd" in cost.columns:
+        human = overall["human_cost_usd"]
+        sides = {"agent": "agent_cost_usd"} | ({"human": "human_cost_usd"} if human is not None else {})
+        panels.append(_per_interaction(weeks, sides, "dollars per interaction", "$,.2f", usd))
+        agent = usd(overall["agent_cost_usd"])
+        lines.append(f"The agent costs {agent} per interaction where a human costs {usd(human)}"
+                     if human is not None else
+                     f"The agent costs {agent} per interaction; the charter sets no human cost to compare")
+        if human is None:
+            lines.append("set traffic.human_cost_per_interaction_usd in charter.yaml to compare dollars")
+    sides = {name: column for name, column in (("agent", "agent_latency_s"), ("human", "human_handle_s"))
+             if column in cost.columns}
+    if sides:
+        panels.append(_per_interaction(weeks, sides, "seconds per interaction", ",.0f", duration))
+        lines.append("time per interaction: " + ", ".join(f"{who} {duration(overall[c])}" for who, c in sides.items()))
+    lines.append("means per ISO week; axes start at 0")
+    chart = panels[0] if len(panels) == 1 else alt.vconcat(*panels, spacing=24)
+    title = lines[0][:1].upper() + lines[0][1:]
+    return titled(chart, title, "; ".join(lines[1:]))
+
+
+def _per_interaction(weeks: pl.DataFrame, sides: dict[str, str], title: str, number: str,
+                     words: Callable[[float | None], str]) -> alt.Chart:
+    """Grouped bars per ISO week from 0, one per side (agent, human), each labelled with its value in words."""
     long = pl.concat(
-        [
-            cost.select(
-                "week",
-                pl.lit("agent latency").alias("who"),
-                pl.col("agent_latency_s_median").alias("median"),
-                pl.col("agent_latency_s_p90").alias("p90"),
-            ),
-            cost.select(
-                "week",
-                pl.lit("human handle time").alias("who"),
-                pl.col("human_handle_s_median").alias("median"),
-                pl.col("human_handle_s_p90").alias("p90"),
-            ),
-        ]
+        [weeks.select("week", pl.lit(who).alias("who"), pl.col(column).cast(pl.Float64).alias("value"))
+         for who, column in sides.items()]
+    ).with_columns(label=pl.col("value").map_elements(words, return_dtype=pl.String))
+    colour = alt.Color("who:N", scale=alt.Scale(domain=["agent", "human"], range=[COLOURS["agent"], COLOURS["human"]]),
+                       title=None)
+    base = alt.Chart(long).encode(
+        x=alt.X("week:O", title="ISO week", axis=alt.Axis(labelAngle=0)),
+        xOffset=alt.XOffset("who:N", sort=["agent", "human"]),
+        y=alt.Y("value:Q", title=title, scale=alt.Scale(zero=True), axis=alt.Axis(format=number)),
+        tooltip=["week:O", "who:N", "label:N"],
     )
-    agent, human = cost["agent_latency_s_median"].median(), cost["human_handle_s_median"].median()
-    colour = alt.Color(
-        "who:N",
-        scale=alt.Scale(
-            domain=["agent latency", "human handle time"], range=[COLOURS["agent"], COLOURS["human"]]
-        ),
-        title=None,
-    )
-    tooltip = ["week:O", "who:N", alt.Tooltip("median:Q", format=".1f"), alt.Tooltip("p90:Q", format=".1f")]
-    base = alt.Chart(long).encode(x=alt.X("week:O", title="ISO week"), color=colour, tooltip=tooltip)
-    y = alt.Y("median:Q", scale=alt.Scale(type="log"), title="seconds (median; line to p90, log scale)")
-    points = base.mark_point(filled=True, size=80).encode(y=y)
-    whiskers = base.mark_rule(strokeWidth=2).encode(y="median:Q", y2="p90:Q")
-    return titled(
-        (whiskers + points).properties(width=WIDTH, height=HEIGHT),
-        f"The agent answers in {agent:.1f} s (median) where a human takes {human / 60:.1f} min",
-        "medians per ISO week; the line reaches the 90th percentile",
-    )
+    bars = base.mark_bar().encode(color=colour)
+    labels = base.mark_text(dy=-6, fontSize=10, color="#333").encode(text="label:N")
+    return (bars + labels).properties(width=WIDTH, height=HEIGHT * 0.75)
+
+
+def _limit(limit: float) -> str:
+    """A charter limit as written on the charts: one decimal (5.0%), more only for a limit below 0.1%."""
+    return pct(limit, digits=1) if limit >= 0.001 else pct(limit)

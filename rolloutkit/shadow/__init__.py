@@ -7,13 +7,19 @@ command); `draw_sample(ws, week=...)` draws the week's review sample (`rolloutki
 `regressions_to_evals(...)` turns agent_worse reviews into eval tasks. `review_items`, `verdict_shares`,
 `finding_shares` and `reviewer_agreement` are the review arithmetic the page and the timeline share.
 
-Inside: `_results` (the result types), `_counts` (the shadow table → agreement and cost counts), `_reviews`
+Shadow traffic comes as rows (`shadow`) or as daily counts computed where the rows live (`shadow_daily`, beside
+or instead of them). `daily_counts(ws)` is the one access point to it: agreement, weeks in shadow and cost come
+from counts only, so the gate and the page are the same either way. What needs individual interactions — the
+review sample, the lists of outputs, placing a review on its interaction's day — needs the rows, and says so when
+there are only counts (without rows, a review counts in the week it was reviewed).
+
+Inside: `_results` (the result types), `_counts` (shadow traffic → daily counts → agreement and cost), `_reviews`
 (reviews → verdicts, failure modes, reviewer agreement), `_sampling` (the stratified review sample), `_checks`
 (the gate's checks and decision), `_page` (the page object).
 """
 
 from rolloutkit.shadow._checks import gate
-from rolloutkit.shadow._counts import agreement, cost_latency
+from rolloutkit.shadow._counts import agreement, cost_latency, daily_counts
 from rolloutkit.shadow._page import ShadowPage, page
 from rolloutkit.shadow._results import ALL_WEEKS, SLUG, TITLE, ReviewerAgreement, ReviewItems, ShadowGate
 from rolloutkit.shadow._reviews import (
@@ -36,6 +42,7 @@ __all__ = [
     "ShadowPage",
     "agreement",
     "cost_latency",
+    "daily_counts",
     "draw_sample",
     "finding_shares",
     "gate",

@@ -12,7 +12,14 @@ import datetime as dt
 import polars as pl
 
 from rolloutkit.checks import Check
-from rolloutkit.shadow._counts import agreement_counts, agreement_intervals, complete_weeks, shadow_rows, shadow_span
+from rolloutkit.shadow._counts import (
+    agreement_counts,
+    agreement_intervals,
+    complete_weeks,
+    daily_counts,
+    shadow_rows,
+    span,
+)
 from rolloutkit.shadow._results import ALL_WEEKS, Decision, Evidence, ShadowGate
 from rolloutkit.shadow._reviews import (
     ITEMS_SCHEMA,
@@ -22,7 +29,7 @@ from rolloutkit.shadow._reviews import (
     reviewer_agreement,
     verdict_shares,
 )
-from rolloutkit.text import plural
+from rolloutkit.text import pct, plural
 from rolloutkit.workspace import Workspace
 
 
@@ -33,25 +40,26 @@ def gate(ws: Workspace, *, as_of: str | dt.date | None = None) -> ShadowGate:
 
 
 def evidence(ws: Workspace, day: dt.date) -> Evidence:
-    """Everything the gate is decided from as of `day`, counted in one pass over the shadow table."""
+    """Everything the gate is decided from as of `day`: the shadow's daily counts (`daily_counts`, from rows or
+    from `shadow_daily`) and the reviews, placed on their interaction's day by the shadow rows where there are
+    any, else on the day they were reviewed."""
     charter, policy = ws.charter, ws.charter.shadow
     confidence = charter.canary.confidence
-    shadow = shadow_rows(ws, day)
-    span_frame, weekly, segments = pl.collect_all(
-        [shadow_span(shadow), agreement_counts(shadow, "week"), agreement_counts(shadow, "segment")]
-    )
-    first, last = span_frame.row(0)
+    daily = daily_counts(ws, as_of=day)
+    first, last = span(daily)
     weeks_in_shadow = complete_weeks(first, last)
-    notes: list[str] = []
+    rows = shadow_rows(ws, day) if ws.has("shadow") else None
+    notes = _count_notes(ws, rows, last)
     review = None
     if ws.has("reviews"):
-        review = review_items(ws.table("reviews"), shadow.select("interaction_id", "day", "segment"), as_of=day)
+        placed = rows.select("interaction_id", "day", "segment") if rows is not None else None
+        review = review_items(ws.table("reviews"), placed, as_of=day)
         if review.imputed:
             notes.append(
                 f"{review.imputed} reviewed interactions have no inclusion_prob; each is counted with "
                 "probability 1 (weight 1), i.e. as if that review sample had been a census."
             )
-        if review.orphans:
+        if review.orphans and rows is not None:
             notes.append(
                 f"{review.orphans} reviewed interactions are not in the shadow table; they are counted in "
                 "the week they were reviewed."
@@ -79,17 +87,40 @@ def evidence(ws: Workspace, day: dt.date) -> Evidence:
         reasons=reasons,
         checks=tuple(checks),
         verdicts=verdicts,
-        agreement=agreement_intervals(weekly, "week", confidence),
+        agreement=agreement_intervals(agreement_counts(daily, "week"), "week", confidence),
         kappa=kappa,
         confidence=confidence,
     )
     return Evidence(
         gate=result,
         review=review,
-        segments=agreement_intervals(segments, "segment", confidence),
+        rows=rows is not None,
+        daily=daily,
+        segments=agreement_intervals(agreement_counts(daily, "segment"), "segment", confidence),
         findings=findings,
         notes=tuple(notes),
     )
+
+
+def _count_notes(ws: Workspace, rows: pl.LazyFrame | None, last: dt.date | None) -> list[str]:
+    """What the reader should know when the shadow comes as daily counts: without rows, where reviews are
+    counted; beside rows, whether the counts are behind them."""
+    if not ws.has("shadow_daily"):
+        return []
+    if rows is None:
+        return [
+            "The shadow comes as daily counts (shadow_daily) without its rows: agreement, weeks and cost are "
+            "computed from the counts, each review is counted in the week it was reviewed, and the lists of "
+            "individual outputs need the rows."
+        ]
+    rows_last = rows.select(pl.col("day").max()).collect().item()
+    if rows_last is not None and (last is None or rows_last > last):
+        counted = f"end on {last.isoformat()}" if last else "are empty"
+        return [
+            f"The shadow's daily counts (shadow_daily) {counted} but its rows run to {rows_last.isoformat()}; "
+            "agreement, weeks and cost come from the counts: run `rolloutkit counts` on the workspace again."
+        ]
+    return []
 
 
 def min_weeks(weeks: int, minimum: int) -> Check:
@@ -146,9 +177,9 @@ def agent_worse(verdicts: pl.DataFrame, limit: float, confidence: float) -> Chec
     if row["reviewed"] == 0:
         return Check(name="agent_worse_rate", status="insufficient", threshold=limit, sentence="no shadow reviews yet")
     shown = (
-        f"agent worse than the human in {row['estimate']:.1%} of outputs (weighted, {row['reviewed']} "
-        f"reviewed; {confidence:.0%} interval {row['lower']:.1%}–{row['upper']:.1%}) against a limit of "
-        f"{limit:.1%}"
+        f"agent worse than the human in {pct(row['estimate'])} of outputs (weighted, {row['reviewed']} "
+        f"reviewed; {pct(confidence)} interval {pct(row['lower'])}–{pct(row['upper'])}) against a limit of "
+        f"{pct(limit)}"
     )
     if row["upper"] <= limit:
         status, why = "pass", f"{shown}: the upper bound is within the limit"
@@ -201,8 +232,8 @@ def failure_checks(findings: pl.DataFrame) -> list[Check]:
             continue
         text = (
             f"{mode} found in {row['found']} of {row['reviewed']} reviewed interactions, "
-            f"{row['estimate']:.1%} weighted (interval {row['lower']:.1%}–{row['upper']:.1%}) "
-            f"against a limit of {limit:.1%}"
+            f"{pct(row['estimate'])} weighted (interval {pct(row['lower'])}–{pct(row['upper'])}) "
+            f"against a limit of {pct(limit)}"
         )
         if row["lower"] > limit:
             status, why = "fail", f"{text}: clearly above the limit"

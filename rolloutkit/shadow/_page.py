@@ -1,8 +1,10 @@
 """What the shadow_comparison page shows: `ShadowPage`, built once by `page(ws, as_of=...)`, with the tables the
-page prints (ids, segments, categories and counts only; never an interaction's text).
+page prints: segments, categories, staff names, counts and hashed references (`rolloutkit.text.reference`) —
+never an interaction id or an interaction's text.
 
-`page` never raises for a missing table: without a shadow table every part is a `Missing` note, and without a
-reviews table the review parts are (the gate then decides on time alone).
+`page` never raises for a missing table: without shadow traffic (rows or `shadow_daily`) every part is a `Missing`
+note, without a reviews table the review parts are (the gate then decides on time alone), and with daily counts
+but no rows the lists of individual outputs are.
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from rolloutkit.checks import table as checks_table
+from rolloutkit.checks import Check
 from rolloutkit.errors import MissingTableError
 from rolloutkit.page import Headline, Missing, missing_headline, missing_table
 from rolloutkit.shadow._checks import evidence
-from rolloutkit.shadow._counts import cost_latency_counts, shadow_rows
+from rolloutkit.shadow._counts import cost_latency_counts
 from rolloutkit.shadow._results import ALL_WEEKS, SLUG, TITLE, Evidence, ReviewerAgreement, ShadowGate
 from rolloutkit.shadow._reviews import ambiguous_items, cases
+from rolloutkit.text import duration, pct, plural, usd
 from rolloutkit.workspace import Workspace
 
 _NOISE_SCHEMA = {
@@ -43,25 +46,38 @@ _REVIEW_PARTS = (
     "regressions",
 )
 _NO_COST = Missing(
-    "The shadow table has no agent_cost_usd, agent_latency_ms or human_handle_s column.",
-    "Add them to the shadow table to compare the agent's cost and speed with the human's handle time.",
+    "The shadow traffic has no agent_cost_usd, agent_latency_ms or human_handle_s column.",
+    "Add them to the shadow table (or their sums to shadow_daily) to compare what the agent and a human cost per "
+    "interaction and how long each takes.",
 )
 _NO_SECOND_REVIEW = Missing(
     "No output was reviewed by two or more people yet, so reviewers' agreement cannot be measured.",
     "Have a second reviewer judge about one sampled output in five.",
 )
+_COUNTS_ONLY = Missing(
+    "Lists of individual outputs need the shadow rows; this workspace has only their daily counts (shadow_daily).",
+    "Add the shadow rows (shadow.parquet, .csv, .ndjson or a folder shadow/) beside shadow_daily to list them; "
+    "every other part of this page reads the counts.",
+)
+_NO_SHADOW_FIX = (
+    "Add shadow.parquet, shadow.csv, shadow.ndjson or a folder shadow/ to the workspace, or its daily counts "
+    "shadow_daily (`rolloutkit counts`, or the SQL of `rolloutkit sql --counts shadow_daily` run in the warehouse)."
+)
+_RATE_CHECKS = ("agent_worse_rate", "failure_rate", "zero_tolerance")
 
 
 @dataclass(frozen=True, kw_only=True)
 class ShadowPage:
     """Everything the shadow_comparison page shows, computed once. Each part is a frame or a result, or a
-    `Missing` note when the table it comes from is missing."""
+    `Missing` note when the table it comes from is missing. Frames named `*_table` are for reading (rates as
+    percentages, dollars, durations); the others feed the charts."""
 
     headline: Headline
     gate: ShadowGate | Missing
     #: The decision's reasons, most important first; empty without a shadow table.
     reasons: list[str]
-    #: What the reader should know about the data (imputed probabilities, reviews outside the shadow table).
+    #: What the reader should know about the data (imputed probabilities, reviews outside the shadow table,
+    #: counts without rows).
     note: str | Missing
     checks_table: pl.DataFrame | Missing
     agreement_weekly: pl.DataFrame | Missing
@@ -77,10 +93,16 @@ class ShadowPage:
     #: Reviewers' disagreement with each other beside the weighted agent_worse and unclear shares.
     noise_floor: pl.DataFrame | Missing
     reviewer_table: pl.DataFrame | Missing
+    #: Outputs reviewers could not settle, the wins and the regressions: each a `reference` (never the
+    #: interaction id), its week, segment, verdict and reviewers.
     ambiguous: pl.DataFrame | Missing
     wins: pl.DataFrame | Missing
     regressions: pl.DataFrame | Missing
+    #: Dollars and seconds per interaction, agent and human, per ISO week and overall (for the chart).
     cost_latency: pl.DataFrame | Missing
+    cost_table: pl.DataFrame | Missing
+    #: Where the human's dollars come from, or that the charter does not set them.
+    cost_note: str | Missing
 
 
 def page(ws: Workspace, *, as_of: str | dt.date | None = None) -> ShadowPage:
@@ -89,8 +111,10 @@ def page(ws: Workspace, *, as_of: str | dt.date | None = None) -> ShadowPage:
     try:
         found = evidence(ws, day)
     except MissingTableError as exc:
-        return _missing_page(ws, missing_table(exc.table))
-    cost = cost_latency_counts(shadow_rows(ws, day))
+        fix = _NO_SHADOW_FIX if exc.table == "shadow" else None
+        return _missing_page(ws, missing_table(exc.table, fix=fix))
+    human_cost = ws.charter.traffic.human_cost_per_interaction_usd
+    cost = cost_latency_counts(found.daily, human_cost)
     return _page(ws, found, cost if not cost.is_empty() else _NO_COST)
 
 
@@ -110,11 +134,13 @@ def _page(ws: Workspace, found: Evidence, cost: pl.DataFrame | Missing) -> Shado
         "gate": gate,
         "reasons": list(gate.reasons),
         "note": " ".join(found.notes) or "All tables present; every review carries its inclusion probability.",
-        "checks_table": checks_table(gate.checks),
+        "checks_table": _checks_table(gate.checks),
         "agreement_weekly": gate.agreement,
         "agreement_segments": found.segments,
         "max_agent_worse_rate": ws.charter.shadow.max_agent_worse_rate,
         "cost_latency": cost,
+        "cost_table": cost if isinstance(cost, Missing) else _cost_table(cost),
+        "cost_note": _cost_note(cost, ws.charter.traffic.human_cost_per_interaction_usd),
     }
     if found.review is None:
         missing = missing_table(
@@ -124,25 +150,39 @@ def _page(ws: Workspace, found: Evidence, cost: pl.DataFrame | Missing) -> Shado
         )
         return ShadowPage(**shown, **dict.fromkeys(_REVIEW_PARTS, missing))
     items, reviews = found.review.items, found.review.reviews
+    listed = (
+        {
+            "ambiguous": ambiguous_items(items, reviews),
+            "wins": cases(items, reviews, "agent_better"),
+            "regressions": cases(items, reviews, "agent_worse"),
+        }
+        if found.rows
+        else dict.fromkeys(("ambiguous", "wins", "regressions"), _COUNTS_ONLY)
+    )
     return ShadowPage(
         **shown,
         verdicts=gate.verdicts,
         verdict_table=_verdict_table(gate.verdicts),
         failure_modes=found.findings,
-        failure_mode_table=found.findings.select(
-            "failure_mode", "max_rate", "zero_tolerance", "found", "reviewed", "estimate", "lower", "upper"
-        ),
+        failure_mode_table=_failure_mode_table(found.findings),
         reviewers=gate.kappa,
         noise_floor=_noise_floor(gate.kappa, gate.verdicts),
         reviewer_table=_reviewer_table(gate.kappa),
-        ambiguous=ambiguous_items(items, reviews),
-        wins=cases(items, "agent_better"),
-        regressions=cases(items, "agent_worse"),
+        **listed,
     )
 
 
 def _missing_page(ws: Workspace, missing: Missing) -> ShadowPage:
-    parts = ("gate", "checks_table", "agreement_weekly", "agreement_segments", "cost_latency", *_REVIEW_PARTS)
+    parts = (
+        "gate",
+        "checks_table",
+        "agreement_weekly",
+        "agreement_segments",
+        "cost_latency",
+        "cost_table",
+        "cost_note",
+        *_REVIEW_PARTS,
+    )
     return ShadowPage(
         headline=missing_headline(SLUG, TITLE, missing),
         reasons=[],
@@ -152,6 +192,40 @@ def _missing_page(ws: Workspace, missing: Missing) -> ShadowPage:
     )
 
 
+def _pct_expr(column: str) -> pl.Expr:
+    return pl.col(column).map_elements(pct, return_dtype=pl.String)
+
+
+def _interval_expr(lower: str, upper: str) -> pl.Expr:
+    return pl.format("{}–{}", _pct_expr(lower), _pct_expr(upper))
+
+
+def _checks_table(checks: tuple[Check, ...]) -> pl.DataFrame:
+    """The gate's checks for reading: the check in words, its status, what it found and its bar (rates as
+    percentages, weeks and reviews as counts), and its sentence."""
+
+    def shown(check: Check, value: float | None) -> str:
+        if value is None:
+            return "—"
+        if check.name.partition(":")[0] in _RATE_CHECKS:
+            return pct(value)
+        return plural(int(value), "week") if check.name == "min_weeks" else plural(int(value), "review")
+
+    rows = [
+        {
+            "check": c.label,
+            "status": c.status,
+            "found": shown(c, c.estimate),
+            "interval": f"{shown(c, c.lower)}–{shown(c, c.upper)}" if c.lower is not None else "—",
+            "threshold": shown(c, c.threshold),
+            "sentence": c.sentence,
+        }
+        for c in checks
+    ]
+    return pl.DataFrame(rows, schema=dict.fromkeys(("check", "status", "found", "interval", "threshold", "sentence"),
+                                                   pl.String))
+
+
 def _verdict_table(verdicts: pl.DataFrame) -> pl.DataFrame:
     """Weighted and unweighted share of each verdict, per ISO week and over all weeks."""
     return verdicts.select(
@@ -159,11 +233,61 @@ def _verdict_table(verdicts: pl.DataFrame) -> pl.DataFrame:
         "verdict",
         "reviewed",
         "found",
-        pl.col("estimate").alias("weighted"),
-        pl.col("lower").alias("weighted_lower"),
-        pl.col("upper").alias("weighted_upper"),
-        pl.col("unweighted_estimate").alias("unweighted"),
-        "effective_n",
+        _pct_expr("estimate").alias("weighted"),
+        _interval_expr("lower", "upper").alias("weighted_interval"),
+        _pct_expr("unweighted_estimate").alias("unweighted"),
+        pl.col("effective_n").round(1),
+    )
+
+
+def _failure_mode_table(findings: pl.DataFrame) -> pl.DataFrame:
+    """Each charter failure mode: how often reviewers found it (weighted, with its interval) against its limit."""
+    return findings.select(
+        "failure_mode",
+        pl.when(pl.col("zero_tolerance"))
+        .then(pl.lit("zero tolerance"))
+        .otherwise(_pct_expr("max_rate"))
+        .alias("limit"),
+        "found",
+        "reviewed",
+        _pct_expr("estimate").alias("weighted"),
+        _interval_expr("lower", "upper").alias("interval"),
+    )
+
+
+def _cost_table(cost: pl.DataFrame) -> pl.DataFrame:
+    """Dollars and time per interaction, agent beside human, by ISO week and over all weeks."""
+    shown = [pl.col("week"), pl.col("interactions")]
+    if "agent_cost_usd" in cost.columns:
+        shown += [
+            pl.col("agent_cost_usd").map_elements(usd, return_dtype=pl.String).alias("agent_dollars"),
+            pl.col("human_cost_usd").map_elements(usd, return_dtype=pl.String).fill_null("not set")
+            .alias("human_dollars"),
+        ]
+    for column, name in (("agent_latency_s", "agent_latency"), ("human_handle_s", "human_handle_time")):
+        if column in cost.columns:
+            shown.append(pl.col(column).map_elements(duration, return_dtype=pl.String).alias(name))
+    return cost.select(shown)
+
+
+def _cost_note(cost: pl.DataFrame | Missing, human_cost: float | None) -> str | Missing:
+    if isinstance(cost, Missing):
+        return cost
+    if "agent_cost_usd" not in cost.columns:
+        return (
+            "The shadow traffic has no agent_cost_usd, so cost cannot be compared in dollars; time per "
+            "interaction is shown."
+        )
+    if human_cost is None:
+        return Missing(
+            "The charter does not set traffic.human_cost_per_interaction_usd, so only the agent's cost is in "
+            "dollars and the human side is shown as handle time.",
+            "Add `human_cost_per_interaction_usd` under `traffic:` in charter.yaml (what one interaction costs "
+            "when a person handles it) to compare dollars per interaction.",
+        )
+    return (
+        f"A human costs {usd(human_cost)} per interaction (the charter's traffic.human_cost_per_interaction_usd); "
+        "the agent's cost is the mean of the costs it reported."
     )
 
 
@@ -190,20 +314,22 @@ def _reviewer_table(reviewers: ReviewerAgreement) -> pl.DataFrame | Missing:
     if not reviewers.multi_reviewed:
         return _NO_SECOND_REVIEW
     r = reviewers.to_dict()
+
+    def kappa(value: float | None) -> str:
+        return "—" if value is None else f"{value:.2f}"
+
     return pl.DataFrame(
         [
             {
                 "kappa": r["method"] or "—",
                 "reviewers_per_output": r["raters"],
                 "outputs": r["items"],
-                "kappa_value": r["kappa"],
-                "kappa_lower": r["lower"],
-                "kappa_upper": r["upper"],
-                "raw_agreement": r["observed_agreement"],
+                "kappa_value": kappa(r["kappa"]),
+                "kappa_interval": f"{kappa(r['lower'])}–{kappa(r['upper'])}",
+                "raw_agreement": pct(r["observed_agreement"]),
                 "multi_reviewed": r["multi_reviewed"],
-                "disagreement_rate": r["disagreement_rate"],
-                "disagreement_lower": r["disagreement_lower"],
-                "disagreement_upper": r["disagreement_upper"],
+                "disagreement": pct(r["disagreement_rate"]),
+                "disagreement_interval": f"{pct(r['disagreement_lower'])}–{pct(r['disagreement_upper'])}",
             }
         ]
     )

@@ -13,7 +13,7 @@ import polars as pl
 
 from rolloutkit import stats
 from rolloutkit.checks import Check, find
-from rolloutkit.text import json_rows, number, plural
+from rolloutkit.text import json_rows, number, pct, plural
 
 #: The phase's notebook and page, and its title on the memo.
 SLUG = "shadow_comparison"
@@ -131,12 +131,12 @@ class ShadowGate:
         ]
         lines += [f"  - {reason}" for reason in self.reasons]
         lines.append("checks:")
-        lines += [f"  {c.status:<12} {c.name}" for c in self.checks]
+        lines += [f"  {c.status:<12} {c.label}" for c in self.checks]
         k = self.kappa
         if k.kappa is not None and k.kappa.error is None:
             lines.append(
                 f"reviewers: {k.method} kappa {k.kappa.kappa:.2f} on {k.items} interactions, raw agreement "
-                f"{k.kappa.observed_agreement:.0%}; disagree on {k.disagreement.estimate:.0%} of "
+                f"{pct(k.kappa.observed_agreement)}; disagree on {pct(k.disagreement.estimate)} of "
                 f"{k.multi_reviewed} multi-reviewed"
             )
         return "\n".join(lines)
@@ -149,6 +149,10 @@ class Evidence:
     gate: ShadowGate
     #: None without a reviews table.
     review: ReviewItems | None
+    #: Whether the shadow rows are there (not only their daily counts): the lists of outputs need them.
+    rows: bool
+    #: The shadow's daily counts as of the day (`daily_counts`).
+    daily: pl.DataFrame
     segments: pl.DataFrame
     findings: pl.DataFrame
     notes: tuple[str, ...]

@@ -20,7 +20,7 @@ from rolloutkit.charter import Charter
 from rolloutkit.errors import RolloutkitError
 from rolloutkit.shadow._results import ALL_WEEKS, NOT_IN_SHADOW, ReviewerAgreement, ReviewItems
 from rolloutkit.tables import VERDICTS
-from rolloutkit.text import iso_week_expr
+from rolloutkit.text import iso_week_expr, reference_expr
 
 _SHARE_SCHEMA = {
     "week": pl.String,
@@ -246,29 +246,36 @@ def reviewer_agreement(reviews: pl.DataFrame, *, confidence: float = 0.95) -> Re
 
 
 def ambiguous_items(items: pl.DataFrame, reviews: pl.DataFrame) -> pl.DataFrame:
-    """Interactions whose reviewers disagree or that were judged unclear: id, week, segment and the verdicts
-    given (categories only, never the interaction's text)."""
+    """Interactions whose reviewers disagree or that were judged unclear: a reference instead of the id, week,
+    segment, the verdict, the verdicts given and who reviewed (staff names and categories only, never an id or
+    the interaction's text)."""
     given = reviews.group_by("interaction_id").agg(verdicts_given=pl.col("verdict").sort().str.join(", "))
+    chosen = items.filter(~pl.col("reviewers_agree") | (pl.col("verdict") == "unclear"))
+    return _listed(chosen.join(given, on="interaction_id", how="left"), reviews, "verdicts_given")
+
+
+def cases(items: pl.DataFrame, reviews: pl.DataFrame, verdict: str) -> pl.DataFrame:
+    """Reviewed interactions with one verdict (agent_better: the wins; agent_worse: the regressions), each as a
+    reference with its week, segment, reviewers and the failure modes they named."""
+    chosen = items.filter(pl.col("verdict") == verdict).with_columns(pl.col("failure_modes").list.join(", "))
+    return _listed(chosen, reviews, "failure_modes")
+
+
+def _listed(chosen: pl.DataFrame, reviews: pl.DataFrame, extra: str) -> pl.DataFrame:
+    """A list of reviewed interactions for a page: `reference(interaction_id)` in place of the id."""
+    names = reviews.group_by("interaction_id").agg(reviewers=pl.col("reviewer").unique().sort().str.join(", "))
     return (
-        items.filter(~pl.col("reviewers_agree") | (pl.col("verdict") == "unclear"))
-        .join(given, on="interaction_id", how="left")
-        .select("interaction_id", "week", "segment", "reviewers", "verdict", "verdicts_given")
+        chosen.drop("reviewers")
+        .join(names, on="interaction_id", how="left")
         .sort("week", "segment", "interaction_id")
-    )
-
-
-def cases(items: pl.DataFrame, verdict: str) -> pl.DataFrame:
-    """Reviewed interactions with one verdict (agent_better: the wins; agent_worse: the regressions)."""
-    return (
-        items.filter(pl.col("verdict") == verdict)
         .select(
-            "interaction_id",
+            reference_expr(pl.col("interaction_id")).alias("reference"),
             "week",
             "segment",
+            "verdict",
             "reviewers",
-            pl.col("failure_modes").list.join(", ").alias("failure_modes"),
+            extra,
         )
-        .sort("week", "segment", "interaction_id")
     )
 
 

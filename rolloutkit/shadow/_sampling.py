@@ -17,7 +17,7 @@ import re
 import numpy as np
 import polars as pl
 
-from rolloutkit.errors import RolloutkitError
+from rolloutkit.errors import MissingTableError, RolloutkitError
 from rolloutkit.text import iso_week_expr
 from rolloutkit.workspace import Workspace
 
@@ -63,6 +63,14 @@ def draw_sample(ws: Workspace, *, week: str, size: int | None = None, seed: int 
     size = ws.charter.shadow.reviews_per_week if size is None else size
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise RolloutkitError(f"`size` must be a whole number of at least 1, got {size!r}")
+    if not ws.has("shadow") and ws.has("shadow_daily"):
+        raise MissingTableError(
+            f"{ws.path.name}: a review sample is drawn from the shadow rows (each interaction's id and both "
+            f"actions), and this workspace has only their daily counts ({ws.sources['shadow_daily'].location}); "
+            "add the shadow rows (shadow.parquet, .csv, .ndjson or a folder shadow/), or draw the sample where the "
+            "rows are",
+            table="shadow",
+        )
     shadow = ws.table("shadow")
     has_risk = "risk" in shadow.collect_schema().names()
     population = (
