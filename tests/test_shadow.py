@@ -13,7 +13,7 @@ import yaml
 from polars.testing import assert_frame_equal
 
 import rolloutkit as rk
-from rolloutkit import shadow, stats
+from rolloutkit import counts, shadow, stats
 from rolloutkit.cli import main
 from rolloutkit.errors import RolloutkitError
 from rolloutkit.page import Missing
@@ -604,3 +604,204 @@ def test_headline_and_charts_on_a_reviewed_workspace(tmp_path: Path) -> None:
     svgs = [rk.render.svg(chart) for chart in charts]
     assert all("<svg" in s for s in svgs)
     assert "above the 5.0% limit" in svgs[3]
+
+
+# ------------------------------------------------------------ from counts
+
+
+def test_daily_counts_from_rows_are_the_counts_aggregation(tmp_path: Path, pop: pl.DataFrame) -> None:
+    """The phase's own aggregation of rows is `rolloutkit counts`' shadow_daily, column for column."""
+    ws = rk.load_workspace(write_ws(tmp_path / "ws", pop))
+    computed = counts.compute(ws, "shadow_daily").frame.drop("computed_at")
+    assert_frame_equal(shadow.daily_counts(ws), computed, check_exact=False, rel_tol=1e-12)
+    cut = shadow.daily_counts(ws, as_of="2026-11-08")
+    assert cut["day"].max() == dt.date(2026, 11, 8) and cut["interactions"].sum() == 7 * 300
+
+
+def test_with_counts_only_a_review_counts_in_the_week_it_was_reviewed(tmp_path: Path, pop: pl.DataFrame) -> None:
+    rows_dir = write_ws(tmp_path / "rows", pop)
+    sunday = pop.filter(pl.col("ts").dt.date() == dt.date(2026, 11, 8))["interaction_id"][0]
+    reviewed = reviews_frame([(sunday, "r1", 24 * 6 + 2, "agent_worse", None, 1.0)])  # Monday 9 November
+    write_ws(rows_dir, pop, reviewed)
+    counts_dir = tmp_path / "counts"
+    counts_dir.mkdir()
+    (counts_dir / "charter.yaml").write_text((rows_dir / "charter.yaml").read_text())
+    reviewed.write_parquet(counts_dir / "reviews.parquet")
+    counts.compute(rk.load_workspace(rows_dir), "shadow_daily").frame.write_parquet(
+        counts_dir / "shadow_daily.parquet"
+    )
+    weeks = {}
+    for name in ("rows", "counts"):
+        found = shadow.page(rk.load_workspace(tmp_path / name))
+        worse = found.verdicts.filter((pl.col("verdict") == "agent_worse") & (pl.col("found") == 1))
+        weeks[name] = [w for w in worse["week"] if w != "all"]
+    assert weeks == {"rows": ["2026-W45"], "counts": ["2026-W46"]}  # the interaction's week needs its row
+
+
+def test_without_shadow_or_its_counts_the_page_names_both(tmp_path: Path) -> None:
+    ws_dir = tmp_path / "ws"
+    ws_dir.mkdir()
+    (ws_dir / "charter.yaml").write_text(yaml.safe_dump(charter()))
+    note = shadow.page(rk.load_workspace(ws_dir), as_of="2026-11-20").note
+    assert isinstance(note, Missing) and "no `shadow` table" in note.what and "shadow_daily" in note.fix
+
+
+# ------------------------------------------------------------ what a page may show
+
+PLANTED = ("jane.doe@example.com", "+1 415 555 0134", "4111 1111 1111 1111", "Margaret Thornbury")
+
+
+def test_no_customer_text_reaches_the_page_or_the_json(
+    tmp_path: Path, pop: pl.DataFrame, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Customer words planted in the ids and in both actions appear in no table, chart, note or JSON; staff
+    names (reviewers) and segments may."""
+    planted = population(worse_if_disagree=0.6).with_columns(
+        interaction_id=pl.format("{} {}", pl.lit(PLANTED[0]), pl.col("interaction_id")),
+        agent_action=pl.format("{} for {}", pl.col("agent_action"), pl.lit(PLANTED[1])),
+        human_action=pl.format("{} for {} card {}", pl.col("human_action"), pl.lit(PLANTED[3]), pl.lit(PLANTED[2])),
+    )
+    ws_dir = write_ws(tmp_path / "ws", planted)
+    reviews = review(ws_dir, planted, ["2026-W45", "2026-W46"])
+    ws = rk.load_workspace(write_ws(ws_dir, planted, reviews))
+    c = shadow.page(ws)
+    assert c.wins.height and c.regressions.height and c.ambiguous.height
+    assert c.regressions["reference"].str.starts_with("ref-").all()
+    shown = [c.headline.to_dict(), c.reasons, str(c.note), str(c.cost_note)]
+    for name in ShadowPageParts:
+        part = getattr(c, name)
+        shown.append(part.to_dicts() if isinstance(part, pl.DataFrame) else str(part))
+    charts = [
+        rk.charts.shadow_agreement_trend(c.agreement_weekly),
+        rk.charts.shadow_segment_agreement(c.agreement_segments),
+        rk.charts.shadow_verdict_mix(c.verdicts),
+        rk.charts.shadow_agent_worse(c.verdicts, c.max_agent_worse_rate),
+        rk.charts.shadow_failure_modes(c.failure_modes),
+        rk.charts.shadow_noise_floor(c.noise_floor),
+        rk.charts.shadow_cost_latency(c.cost_latency),
+    ]
+    shown += [chart.to_dict() for chart in charts]
+    assert main(["shadow", str(ws_dir), "--json"]) == 0
+    assert main(["shadow", str(ws_dir)]) == 0
+    text = json.dumps(shown, default=str) + capsys.readouterr().out
+    found = [value for value in (*PLANTED, "i000") if value in text]
+    assert found == [], found
+    assert "rev-a" in text and "billing" in text  # staff names and segments may appear
+
+
+ShadowPageParts = (
+    "checks_table",
+    "agreement_weekly",
+    "agreement_segments",
+    "verdicts",
+    "verdict_table",
+    "failure_modes",
+    "failure_mode_table",
+    "noise_floor",
+    "reviewer_table",
+    "ambiguous",
+    "wins",
+    "regressions",
+    "cost_latency",
+    "cost_table",
+)
+
+
+def test_per_item_tables_show_references_segments_verdicts_and_reviewers(tmp_path: Path) -> None:
+    gate_for(tmp_path, worse_if_disagree=0.6, worse_if_agree=0.08)
+    c = shadow.page(rk.load_workspace(tmp_path / "ws"))
+    assert c.ambiguous.columns == ["reference", "week", "segment", "verdict", "reviewers", "verdicts_given"]
+    assert c.wins.columns == c.regressions.columns == [
+        "reference", "week", "segment", "verdict", "reviewers", "failure_modes"
+    ]
+    assert set(c.regressions["verdict"]) == {"agent_worse"} and set(c.wins["verdict"]) == {"agent_better"}
+    assert c.regressions["reference"].n_unique() == c.regressions.height
+    twice = c.ambiguous.filter(pl.col("reviewers").str.contains(","))
+    assert twice.height and set(twice["reviewers"]) <= {"rev-a, rev-b"}
+    ids = rk.load_workspace(tmp_path / "ws").table("reviews").select("interaction_id").collect()["interaction_id"]
+    assert set(c.regressions["reference"]) <= {rk.text.reference(i) for i in ids}
+
+
+# ------------------------------------------------------------ cost, axes, numbers
+
+
+def test_cost_compares_dollars_when_the_charter_sets_the_human_cost(tmp_path: Path, pop: pl.DataFrame) -> None:
+    ws_dir = write_ws(tmp_path / "ws", pop)
+    unset = shadow.page(rk.load_workspace(ws_dir))
+    assert unset.cost_latency["human_cost_usd"].is_null().all()
+    assert isinstance(unset.cost_note, Missing)
+    assert "does not set traffic.human_cost_per_interaction_usd" in unset.cost_note.what
+    assert set(unset.cost_table["human_dollars"]) == {"not set"}
+    unset_chart = rk.render.svg(rk.charts.shadow_cost_latency(unset.cost_latency))
+    assert "the charter sets no human cost to compare" in unset_chart
+    doc = charter()
+    doc["traffic"]["human_cost_per_interaction_usd"] = 4.5
+    (ws_dir / "charter.yaml").write_text(yaml.safe_dump(doc))
+    ws = rk.load_workspace(ws_dir)
+    cost = shadow.cost_latency(ws)
+    assert cost["week"].to_list() == ["2026-W45", "2026-W46", "all"]
+    assert cost["human_cost_usd"].to_list() == [4.5] * 3
+    overall = cost.row(-1, named=True)
+    assert overall["agent_cost_usd"] == pytest.approx(pop["agent_cost_usd"].mean())
+    assert overall["agent_latency_s"] == pytest.approx(pop["agent_latency_ms"].mean() / 1000)
+    assert overall["human_handle_s"] == pytest.approx(pop["human_handle_s"].mean())
+    c = shadow.page(ws)
+    assert c.cost_note.startswith("A human costs $4.50 per interaction")
+    assert c.cost_table.row(-1, named=True)["human_dollars"] == "$4.50"
+    assert c.cost_table["agent_dollars"].str.starts_with("$").all()
+    svg = rk.render.svg(rk.charts.shadow_cost_latency(c.cost_latency))
+    assert "where a human costs $4.50" in svg and "dollars per interaction" in svg
+
+
+def test_rate_axes_start_at_zero_and_say_so(tmp_path: Path, pop: pl.DataFrame) -> None:
+    """Agreement drifts by tenths of a point (85.1% ± 0.4 in the demo): on the whole 0–100% axis it reads as
+    flat, as it is, and the subtitle says which axis it is and how wide the spread was."""
+    ws = rk.load_workspace(write_ws(tmp_path / "ws", pop))
+    c = shadow.page(ws)
+    for chart, channel in (
+        (rk.charts.shadow_agreement_trend(c.agreement_weekly), "y"),
+        (rk.charts.shadow_segment_agreement(c.agreement_segments), "x"),
+    ):
+        spec = chart.to_dict()
+        assert {"domain": [0, 1]} in scales(spec, channel)
+        assert spec["title"]["subtitle"].startswith("axis 0–100%")
+    assert "a spread of" in rk.charts.shadow_agreement_trend(c.agreement_weekly).to_dict()["title"]["subtitle"]
+    cost = rk.charts.shadow_cost_latency(c.cost_latency).to_dict()
+    for panel in cost["vconcat"]:
+        assert scales(panel, "y") == [{"zero": True}] * 2  # the bars and their labels
+
+
+def scales(spec: dict, channel: str) -> list:
+    """The scale of `channel` in every layer of a chart spec that encodes it, nested layers included."""
+    found = [spec["encoding"][channel].get("scale")] if channel in spec.get("encoding", {}) else []
+    return found + [s for layer in spec.get("layer", []) for s in scales(layer, channel)]
+
+
+def test_tables_read_as_percentages_words_and_iso_dates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    gate_for(tmp_path, worse_if_disagree=0.6, worse_if_agree=0.08)
+    ws = rk.load_workspace(tmp_path / "ws")
+    c = shadow.page(ws)
+    assert c.checks_table["check"].to_list() == [
+        "Weeks in shadow",
+        "Reviews each week",
+        "Agent worse than human",
+        "Failure rate: wrong_policy",
+        "Zero tolerance: data_leak",
+    ]
+    worse = c.checks_table.row(2, named=True)
+    assert worse["found"] == rk.text.pct(c.gate.check("agent_worse_rate").estimate) and worse["threshold"] == "5%"
+    assert c.checks_table.row(0, named=True)["found"] == "2 weeks"
+    assert c.verdict_table["weighted"].str.ends_with("%").all()
+    assert c.failure_mode_table["limit"].to_list() == ["2%", "zero tolerance"]
+    assert c.reviewer_table["raw_agreement"].str.ends_with("%").all()
+    tables = [getattr(c, name) for name in ShadowPageParts if name.endswith("_table") or name in ("wins",)]
+    cells = " ".join(str(v) for t in tables for row in t.iter_rows() for v in row if not isinstance(v, int))
+    assert "e-0" not in cells and "e+0" not in cells
+    for sentence in [*c.reasons, *c.checks_table["sentence"]]:
+        assert "e-0" not in sentence
+    assert main(["shadow", str(tmp_path / "ws"), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [(k["name"], k["label"]) for k in out["checks"]][2] == ("agent_worse_rate", "Agent worse than human")
+    assert dt.date.fromisoformat(out["as_of"]) == dt.date(2026, 11, 16)
+    assert main(["shadow", str(tmp_path / "ws")]) == 0
+    assert "Agent worse than human" in capsys.readouterr().out
