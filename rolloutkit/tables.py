@@ -123,6 +123,7 @@ CONTRACTS: dict[str, TableContract] = {
         Column("unreviewed_irreversible", "int", required=False, nullable=True, low=0),
         Column("cost_usd", "float", required=False, nullable=True, low=0),
         Column("latency_ms", "float", required=False, nullable=True, low=0),
+        Column("agent_version", "str", required=False, nullable=True),
     ), time_column="ts"),
     "flags": TableContract("flags", (
         Column("ts", "datetime"),
