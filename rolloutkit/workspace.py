@@ -13,9 +13,9 @@ from pathlib import Path
 import polars as pl
 
 from rolloutkit.charter import Charter, load_charter
-from rolloutkit.errors import MissingTableError, RolloutkitError
+from rolloutkit.errors import DataError, MissingTableError, RolloutkitError
 from rolloutkit.sources import SOURCES_FILE, load_sources, read
-from rolloutkit.tables import CONTRACTS, TABLE_NAMES, Source
+from rolloutkit.tables import CONTRACTS, COUNT_CONTRACTS, TABLE_NAMES, Source, find_table
 
 
 @dataclass
@@ -40,14 +40,15 @@ class Workspace:
 
     def table(self, name: str) -> pl.LazyFrame:
         """The validated table as a LazyFrame (contract types, UTC timestamps, a local `day` column)."""
-        if name not in CONTRACTS:
-            raise KeyError(f"unknown table {name!r}; tables are {', '.join(TABLE_NAMES)}")
+        contract = CONTRACTS.get(name) or COUNT_CONTRACTS.get(name)
+        if contract is None:
+            raise KeyError(f"unknown table {name!r}; tables are {', '.join((*TABLE_NAMES, *COUNT_CONTRACTS))}")
         if name not in self.sources:
             raise MissingTableError(f"{self.path.name}: no `{name}` table (looked for {name}.parquet, "
                                     f"{name}.csv, {name}.ndjson, a folder {name}/ or an entry in "
                                     f"{SOURCES_FILE})", table=name)
         if name not in self._cache:
-            self._cache[name] = read(self.sources[name], CONTRACTS[name],
+            self._cache[name] = read(self.sources[name], contract,
                                      failure_modes=self.charter.failure_mode_names,
                                      timezone=self.charter.timezone)
         return self._cache[name]
@@ -58,9 +59,10 @@ class Workspace:
             self.table(name)
 
     def inventory(self) -> pl.DataFrame:
-        """One row per contract table: file, rows, first and last day, or `present = False`."""
+        """One row per contract table (and per counts table present): file, rows, first and last day, or
+        `present = False`."""
         rows = []
-        for name in TABLE_NAMES:
+        for name in (*TABLE_NAMES, *(n for n in COUNT_CONTRACTS if n in self.sources)):
             if name not in self.sources:
                 rows.append({"table": name, "present": False, "file": None, "rows": None,
                              "first_day": None, "last_day": None})
@@ -98,6 +100,12 @@ def load_workspace(directory: str | Path) -> Workspace:
         raise RolloutkitError(f"{directory}: not a workspace folder (it should hold charter.yaml and tables)")
     charter = load_charter(directory / "charter.yaml")
     sources = load_sources(directory, failure_modes=charter.failure_mode_names)
+    sources |= {name: Source.at(path, name, root=directory) for name in COUNT_CONTRACTS
+                if (path := find_table(directory, name)) is not None}
+    if "canary" in sources and "canary_daily" in sources:
+        raise DataError(sources["canary"].location, f"and {sources['canary_daily'].location} are both in "
+                        f"{directory.name}: a workspace holds canary rows or their daily counts, not both; keep one",
+                        check="twice")
     return Workspace(path=directory, charter=charter, sources=sources)
 
 
