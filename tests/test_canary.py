@@ -12,7 +12,7 @@ import pytest
 import yaml
 from polars.testing import assert_frame_equal
 
-from rolloutkit import canary, load_workspace
+from rolloutkit import canary, load_workspace, text
 from rolloutkit.errors import DataError
 from rolloutkit.memo import headlines
 from rolloutkit.page import Missing
@@ -198,7 +198,8 @@ def test_json_contract_and_headline(healthy: Path) -> None:
     assert data["as_of"] == "2026-10-22" and data["decision"] == "expand" and data["next_stage"] == 0.8
     names = [c["name"] for c in data["checks"]]
     assert names == ["zero_tolerance:duplicate_payment", "failure_rate:wrong_route", "success_noninferiority",
-                     "trigger:1", "guardrails", "srm", "bake_time", "stability", "freshness"]
+                     "trigger:1", "guardrails", "srm", "bake_time", "stability", "incidents", "eval_regressions",
+                     "freshness"]
     assert all(set(c) >= {"name", "status", "estimate", "lower", "upper", "threshold", "sentence"}
                for c in data["checks"])
     line = canary.page(ws).headline
@@ -311,3 +312,242 @@ def test_page_without_canary_or_flags_is_missing_parts_and_never_raises(folder: 
         parts = (page.readiness, page.checks_table, page.counts, page.history, page.failure_bounds,
                  page.success_gap, page.guardrails, page.traffic_share)
         assert all(isinstance(part, Missing) for part in parts) and page.incidents.is_empty()
+
+
+# --- the whole picture: incidents and eval regressions; safe advice; freshness; readable, customer-free text ---
+
+PII = ("jane.doe@example.com", "+1 415 555 0100", "4111 1111 1111 1111", "Jane Doe")
+
+
+def _incidents(path: Path, rows: list[tuple[str, int, str, str, int | None]], *, link: str | None = None) -> None:
+    """incidents.parquet from (id, opened day, severity, kind, closed day or None), each opened at 10:00 and
+    closed at 12:00, with a summary full of customer data; `link` is the interaction every one is linked to."""
+    def at(day: int | None) -> dt.datetime | None:
+        return None if day is None else dt.datetime.combine(START + dt.timedelta(days=day), dt.time(10),
+                                                             tzinfo=dt.UTC)
+    pl.DataFrame({
+        "incident_id": [r[0] for r in rows], "opened_at": [at(r[1]) for r in rows], "severity": [r[2] for r in rows],
+        "kind": [r[3] for r in rows], "summary": [f"{PII[3]} ({PII[0]}, {PII[1]}) was charged on {PII[2]}"] * len(rows),
+        "closed_at": [None if r[4] is None else at(r[4]) + dt.timedelta(hours=2) for r in rows],
+        "interaction_id": [link] * len(rows),
+    }, schema_overrides={"opened_at": pl.Datetime("us", "UTC"), "closed_at": pl.Datetime("us", "UTC"),
+                         "interaction_id": pl.String}).write_parquet(path / "incidents.parquet")
+
+
+def test_an_open_sev1_or_sev2_opened_at_the_stage_holds_and_lower_severities_do_not(healthy: Path,
+                                                                                   tmp_path: Path) -> None:
+    import shutil
+
+    path = tmp_path / "incidents"
+    shutil.copytree(healthy, path)
+    _incidents(path, [("INC-0001", 10, "sev1", "regression", None),  # at 15%, still open: not this stage's
+                      ("INC-0002", 15, "sev2", "guardrail_breach", 16),
+                      ("INC-0003", 17, "sev3", "customer_escalation", None),
+                      ("INC-0004", 19, "sev1", "regression", None)])
+    ws = load_workspace(path)
+    result = canary.readiness(ws)  # day 8 at 40%: every other check passes
+    check = result.check("incidents")
+    assert (result.decision, result.driver, check.status, check.on_fail) == ("hold", "incidents", "fail", "hold")
+    assert check.sentence == ("Open sev1/sev2 incident opened at this stage: INC-0004 (sev1, regression, opened "
+                              "2026-10-20); the stage holds until it is closed. Also at this stage: INC-0002 (sev2, "
+                              "guardrail breach, closed), INC-0003 (sev3, customer escalation, open).")
+    assert result.days_needed_note == "Needs a fix, not more days: Open incidents."
+    assert [i.incident_id for i in result.stage_incidents] == ["INC-0002", "INC-0003", "INC-0004"]
+    # as of the day INC-0002 opened it was open; a day later it was closed, and a sev3 never holds
+    assert canary.readiness(ws, as_of=START + dt.timedelta(days=15)).check("incidents").status == "fail"
+    assert canary.readiness(ws, as_of=START + dt.timedelta(days=18)).check("incidents").status == "pass"
+    history = canary.decision_history(ws)
+    assert history.filter(pl.col("day") == START + dt.timedelta(days=15))["driver"].to_list() == ["incidents"]
+    assert history.filter(pl.col("day") == START + dt.timedelta(days=21))["driver_label"].to_list() == [
+        "Open incidents"]
+    page = canary.page(ws)
+    assert page.context[1] == ("Incidents opened at this stage: INC-0002 (sev2, guardrail breach, closed), INC-0003 "
+                               "(sev3, customer escalation, open), INC-0004 (sev1, regression, open).")
+    assert page.stage_incidents["incident"].to_list() == ["INC-0002", "INC-0003", "INC-0004"]
+    assert "INC-0004" in page.headline.sentence and page.headline.details["stage_incidents"][2] == {
+        "incident_id": "INC-0004", "severity": "sev1", "kind": "regression", "opened_on": "2026-10-20", "open": True}
+
+
+def _evals(path: Path, outcomes: dict[str, dict[str, bool]], *, days: dict[str, int],
+           categories: dict[str, str]) -> None:
+    """evals.parquet: one run per version on day `days[version]` at 16:00, a row per (version, task)."""
+    rows = [{"run_id": f"run-{version}", "agent_version": version, "task_id": task, "passed": passed,
+             "category": categories.get(task, "typical"),
+             "run_at": dt.datetime.combine(START + dt.timedelta(days=days[version]), dt.time(16), tzinfo=dt.UTC)}
+            for version, tasks in outcomes.items() for task, passed in tasks.items()]
+    pl.DataFrame(rows).write_parquet(path / "evals.parquet")
+
+
+def _live(path: Path, version: str) -> None:
+    rows = pl.read_parquet(path / "canary.parquet")
+    rows.with_columns(agent_version=pl.lit(version)).write_parquet(path / "canary.parquet")
+
+
+def test_eval_regressions_of_the_live_version_hold_by_task_id(healthy: Path, tmp_path: Path) -> None:
+    import shutil
+
+    tasks = [f"T-{i:03d}" for i in range(1, 41)]
+    v1 = dict.fromkeys(tasks, True)
+    v2 = {**v1, "T-001": False, "T-002": False}
+    path = tmp_path / "evals"
+    shutil.copytree(healthy, path)
+    _evals(path, {"v1": v1, "v2": v2}, days={"v1": 2, "v2": 16}, categories={"T-001": "prior_failure"})
+    ws = load_workspace(path)
+    # no agent_version column: the live version is the latest eval run's, v2 from day 16
+    result = canary.readiness(ws)
+    check = result.check("eval_regressions")
+    assert (result.decision, result.driver, check.status) == ("hold", "eval_regressions", "fail")
+    assert check.sentence == ("The live version v2 (the latest version run on the eval set) fails 1 prior-failure or "
+                              "adversarial task v1 passed: T-001 (prior failure); it also regressed on T-002. The "
+                              "stage holds until a version that passes them is live.")
+    assert (result.live_version.version, result.to_dict()["live_version_source"]) == ("v2", "evals")
+    history = canary.decision_history(ws)
+    assert history.filter(pl.col("day") == START + dt.timedelta(days=15))["driver"].to_list() == ["bake_time"]
+    assert set(history.filter(pl.col("day") >= START + dt.timedelta(days=16))["driver"]) == {"eval_regressions"}
+    # the canary says v1 is live: v2's regressions are a release candidate's, and the stage expands
+    _live(path, "v1")
+    result = canary.readiness(load_workspace(path))
+    assert result.decision == "expand" and result.context()[0] == (
+        "Live agent version: v1 (the canary's agent_version column).")
+    assert result.check("eval_regressions").sentence == "v1 is the first version run on the eval set: nothing to " \
+                                                        "regress against."
+    # a live version never run on the eval set cannot pass
+    _live(path, "v3")
+    check = canary.readiness(load_workspace(path)).check("eval_regressions")
+    assert check.status == "insufficient" and "v3 (the canary's agent_version column) has not been run" in \
+        check.sentence
+    # a typical task flipping, not significant overall, is named for review and does not hold
+    _live(path, "v2")
+    _evals(path, {"v1": v1, "v2": {**v1, "T-002": False}}, days={"v1": 2, "v2": 16}, categories={})
+    result = canary.readiness(load_workspace(path))
+    assert result.decision == "expand" and result.check("eval_regressions").sentence == (
+        "The live version v2 (the canary's agent_version column) regressed on 1 typical or edge task v1 passed "
+        "(T-002) and fixed 0; not significant (exact McNemar p = 1), so they are for review, not a hold.")
+    # ... but a significant regression overall holds, every regressed task named
+    _evals(path, {"v1": v1, "v2": {**v1, **dict.fromkeys(tasks[:10], False)}}, days={"v1": 2, "v2": 16},
+           categories={})
+    check = canary.readiness(load_workspace(path)).check("eval_regressions")
+    assert check.status == "fail" and check.sentence.startswith(
+        "The live version v2 (the canary's agent_version column) regressed significantly against v1 (10 tasks "
+        "regressed, 0 fixed; exact McNemar p = 0.002): T-001 (typical), T-002 (typical), ")
+
+
+def test_data_ending_10_days_before_the_day_of_the_decision_holds_on_freshness(healthy: Path) -> None:
+    ws = load_workspace(healthy)  # data to 2026-10-22: every check passes on that day
+    result = canary.readiness(ws, as_of="2026-11-01")
+    check = result.check("freshness")
+    assert (result.decision, result.driver, check.status, check.estimate) == ("hold", "freshness", "fail", 10.0)
+    assert result.reasons[0] == check.sentence == (
+        "The canary data ends on 2026-10-22, 10 days before 2026-11-01: the export may have stopped, and the stage "
+        "holds until the data is fresh.")
+    assert result.sentence().startswith("Hold at 40% (day 18 — overdue; needs a fix, not more days): The canary data "
+                                        "ends on 2026-10-22")
+    assert canary.readiness(ws, as_of="2026-10-23").check("freshness").status == "fail"
+    assert canary.readiness(ws).check("freshness").sentence == "Data reaches 2026-10-22."
+
+
+def test_low_traffic_never_advises_more_than_the_next_stage_and_says_what_the_charter_allows(folder: Path) -> None:
+    charter = {**CHARTER, "owner": "finance-ops", "traffic": {"daily_interactions": 400}}
+    ws = load_workspace(write_canary(folder / "low-advice", flags=LADDER[:1], days=9, daily=400, charter=charter,
+                                     rates={"wrong_route": 0.0005}))
+    result = canary.readiness(ws)
+    assert result.share_needed in (None, 0.15) and result.next_stage == 0.15 and not result.overdue
+    assert "Routing" not in result.days_needed_note and "100%" not in result.days_needed_note
+    assert result.days_needed_note.endswith(
+        "When the maximum hold runs out on 2026-10-14, the charter allows two courses: hold longer with the "
+        "sign-off of finance-ops, the owner, or roll back.")
+    # at the maximum hold: overdue, and the reasons say plainly what the charter allows
+    at_max = load_workspace(write_canary(folder / "low-max", flags=LADDER[:1], days=14, daily=400, charter=charter,
+                                         rates={"wrong_route": 0.0005}))
+    result = canary.readiness(at_max)
+    assert (result.days_at_stage, result.decision, result.overdue, result.title) == (14, "hold", True,
+                                                                                     "Hold at 5% (overdue)")
+    assert result.reasons[-1] == ("The decision is overdue: day 14 at 5%, and the maximum hold is 14 days; the "
+                                  "charter allows two courses: hold longer with the sign-off of finance-ops, the "
+                                  "owner, or roll back.")
+    assert "— overdue" in result.sentence() and "When the maximum hold runs out" not in (result.days_needed_note or "")
+    unowned = load_workspace(write_canary(folder / "low-unowned", flags=LADDER[:1], days=14, daily=400,
+                                          charter={k: v for k, v in charter.items() if k != "owner"}))
+    assert "a named owner's sign-off (the charter names no `owner`: add one)" in canary.readiness(unowned).reasons[-1]
+
+
+def _as_counts(rows: Path, target: Path) -> Path:
+    """A copy of a workspace whose canary rows are replaced by their daily counts, as a warehouse hands them over."""
+    import shutil
+
+    shutil.copytree(rows, target)
+    canary.daily_counts(load_workspace(rows)).write_parquet(target / "canary_daily.parquet")
+    (target / "canary.parquet").unlink()
+    return target
+
+
+def test_a_workspace_holds_rows_or_counts_and_validates_its_counts(healthy: Path, tmp_path: Path) -> None:
+    import shutil
+
+    both = tmp_path / "both"
+    shutil.copytree(healthy, both)
+    canary.daily_counts(load_workspace(healthy)).write_parquet(both / "canary_daily.parquet")
+    with pytest.raises(DataError, match=r"^canary.parquet and canary_daily.parquet are both in both: a workspace "
+                                        "holds canary rows or their daily counts, not both; keep one$"):
+        load_workspace(both)
+    counts = _as_counts(healthy, tmp_path / "counts")
+    ws = load_workspace(counts)
+    assert ws.has("canary_daily") and not ws.has("canary") and ws.last_day() == dt.date(2026, 10, 22)
+    assert ws.inventory().filter(pl.col("table") == "canary_daily")["file"].to_list() == ["canary_daily.parquet"]
+    assert_frame_equal(canary.daily_counts(ws, as_of="2026-10-10"),
+                       canary.daily_counts(load_workspace(healthy), as_of="2026-10-10"))
+    bad = pl.read_parquet(counts / "canary_daily.parquet").with_columns(successes=pl.col("n") + 1)
+    bad.write_parquet(counts / "canary_daily.parquet")
+    with pytest.raises(DataError, match="canary_daily.parquet.*`successes` must not exceed `n`"):
+        canary.readiness(load_workspace(counts))
+
+
+def test_only_counts_say_what_needs_rows(healthy: Path, tmp_path: Path) -> None:
+    import shutil
+
+    rows = tmp_path / "rows"
+    shutil.copytree(healthy, rows)
+    first = pl.read_parquet(rows / "canary.parquet").filter(pl.col("arm") == "agent")["interaction_id"][-1]
+    _incidents(rows, [("INC-0009", 20, "sev3", "other", None)], link=first)
+    from_rows = canary.page(load_workspace(rows))
+    from_counts = canary.page(load_workspace(_as_counts(rows, tmp_path / "counts")))
+    assert from_counts.readiness.to_dict() == from_rows.readiness.to_dict()
+    assert from_rows.stage_incidents.select("interaction", "arm").row(0) == (text.reference(first), "agent")
+    assert from_counts.stage_incidents.select("interaction", "arm").row(0) == (text.reference(first), None)
+    assert from_counts.context[-1].startswith("This workspace holds daily counts (`canary_daily`), not rows")
+    assert from_counts.context[:-1] == from_rows.context
+
+
+def test_no_customer_text_and_readable_numbers_on_the_page_and_in_json(healthy: Path, tmp_path: Path) -> None:
+    import re
+    import shutil
+
+    import rolloutkit as rk
+
+    path = tmp_path / "pii"
+    shutil.copytree(healthy, path)
+    rows = pl.read_parquet(path / "canary.parquet")
+    rows = rows.with_columns(interaction_id=pl.lit(PII[0] + "/") + pl.col("interaction_id"))
+    rows.write_parquet(path / "canary.parquet")
+    linked = rows.filter(pl.col("arm") == "agent")["interaction_id"][-1]
+    _incidents(path, [("INC-0001", 16, "sev2", "customer_escalation", None)], link=linked)
+    ws = load_workspace(path)
+    page = canary.page(ws)
+    frames = [page.checks_table, page.history, page.incidents, page.stage_incidents, page.failure_bounds,
+              page.success_gap, page.guardrails, page.traffic_share]
+    shown = json.dumps(page.headline.to_dict()) + json.dumps(page.reasons + page.context)
+    shown += "".join(json.dumps(f.with_columns(pl.all().cast(pl.String)).to_dicts()) for f in frames)
+    shown += rk.render.svg(rk.charts.canary_decision_history(page.history, page.incidents))
+    shown += rk.charts.canary_decision_history(page.history, page.incidents).to_json()
+    assert not [value for value in (*PII, linked) if value in shown]
+    assert text.reference(linked) in page.stage_incidents["interaction"].to_list()
+    sentences = [*page.reasons, *page.context, *page.checks_table["sentence"], *page.history["reason"]]
+    assert not [s for s in sentences if re.search(r"\d[eE][-+]?\d", s)]
+    assert not [s for s in sentences if re.search(r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d", s)]
+    table = page.checks_table
+    assert table["check"].to_list()[:3] == ["Zero tolerance: duplicate_payment", "Failure rate: wrong_route",
+                                            "Success vs humans"]
+    assert table.filter(pl.col("check") == "Failure rate: wrong_route")["threshold"].to_list() == ["1%"]
+    assert table.filter(pl.col("check") == "Days at stage")["estimate"].to_list() == ["8 days"]
+    assert not [v for v in table.select("estimate", "lower", "upper", "threshold").to_series().drop_nulls()
+                if re.search(r"\d[eE][-+]?\d", v)]

@@ -1,19 +1,29 @@
 """Canary readiness: may traffic expand today? A peeking-safe daily decision — expand, hold or roll back.
 
-`readiness(ws)` aggregates the canary table to daily counts (`daily_counts`: one lazy query, one row per day,
+`readiness(ws)` reads the canary traffic as daily counts (`daily_counts`, the one access point: the workspace's
+`canary_daily` counts when it holds them, else its `canary` rows aggregated in one lazy query to one row per day,
 flag segment and arm), finds the stage in force from `flags` (`canary_counts`), runs every check on the stage's
-counts and decides:
+counts and on what the workspace says beside them — an open sev1/sev2 incident opened at the stage, eval-set
+regressions of the live agent version against the one run before it — and decides:
 
 - **rollback** if any rollback condition holds: a zero-tolerance failure at this stage, a failure rate whose
   confidence-sequence lower bound is above its limit, a success gap whose upper bound is below −margin, or a
   charter rollback trigger that fired on its trailing window;
 - **expand** to `next_stage` only if every check passes;
 - **hold** otherwise, with `days_needed` (at today's traffic and observed rates, the days until every blocking
-  check can pass) or a plain statement that it will not within `max_hold_days` and which share would get there.
+  check can pass) or a plain statement that it will not within `max_hold_days`, whether the next stage's share
+  would (never a share beyond it), and what the charter allows when the maximum hold runs out: hold longer with
+  the owner's sign-off, or roll back.
 
 At the final stage (100%) there is no next stage: the decision is rollback or hold, `next_stage` is null and the
 reasons say the rollout is complete and supervision applies. At 0% (before the canary or after a rollback) the
-decision is hold with `next_stage` the first stage of the ladder. A stage held past `max_hold_days` is `overdue`.
+decision is hold with `next_stage` the first stage of the ladder. A hold at or past `max_hold_days` is `overdue`.
+Canary data that ends before `as_of` fails `freshness` and drives the hold: a stopped export must not look fresh.
+
+The live version is the canary's optional `agent_version` column, else the latest eval run's version (a
+`canary_daily` has no versions). A regressed `prior_failure` or `adversarial` task holds the stage; typical and
+edge tasks flip from run to run, so their regressions hold only with a significant regression overall (the eval
+set's own "blocks release") and are otherwise named for review.
 
 Conventions: `days_at_stage` counts calendar days in the charter's time zone, the stage's first (partial) day
 included. Each flag change opens a segment; a ramp up, a step down or a rollback to 0 starts a new stage. A
@@ -31,11 +41,11 @@ from rolloutkit.canary._checks import tuning_n, tuning_trials
 from rolloutkit.canary._counts import canary_counts, counts_from_daily, daily_counts
 from rolloutkit.canary._decision import decision_history, evaluate, readiness
 from rolloutkit.canary._page import SLUG, TITLE, CanaryPage, page
-from rolloutkit.canary._results import CanaryCounts, Readiness
+from rolloutkit.canary._results import CanaryCounts, LiveVersion, Readiness, StageIncident
 from rolloutkit.canary._series import failure_bounds, guardrail_breaches, incidents, success_gap, traffic_share
 
 __all__ = [
-    "SLUG", "TITLE", "CanaryCounts", "CanaryPage", "Readiness", "canary_counts", "counts_from_daily", "daily_counts",
-    "decision_history", "evaluate", "failure_bounds", "guardrail_breaches", "incidents", "page", "readiness",
-    "success_gap", "traffic_share", "tuning_n", "tuning_trials",
+    "SLUG", "TITLE", "CanaryCounts", "CanaryPage", "LiveVersion", "Readiness", "StageIncident", "canary_counts",
+    "counts_from_daily", "daily_counts", "decision_history", "evaluate", "failure_bounds", "guardrail_breaches",
+    "incidents", "page", "readiness", "success_gap", "traffic_share", "tuning_n", "tuning_trials",
 ]

@@ -2,7 +2,9 @@
 
 Every statistic comes from `rolloutkit.stats`. Checks re-evaluated every day use confidence sequences, so looking
 daily does not inflate false "safe" calls. What a failing check means is fixed per check (`on_fail`): the failure
-rate, zero-tolerance, non-inferiority and charter-trigger checks roll back; the others hold.
+rate, zero-tolerance, non-inferiority and charter-trigger checks roll back; the others hold, among them the
+whole picture beside the counts: an open sev1/sev2 incident opened at the stage, and eval-set regressions of the
+live agent version.
 """
 
 from __future__ import annotations
@@ -14,7 +16,14 @@ import numpy as np
 import polars as pl
 
 from rolloutkit import stats
-from rolloutkit.canary._results import GUARDRAIL_WORDS, StageView, failure_column
+from rolloutkit.canary._results import (
+    BLOCKING_CATEGORIES,
+    BLOCKING_SEVERITIES,
+    GUARDRAIL_WORDS,
+    VERSION_SOURCES,
+    StageView,
+    failure_column,
+)
 from rolloutkit.charter import Charter, FailureMode, RollbackTrigger
 from rolloutkit.checks import Check, Status
 from rolloutkit.text import pct, plural
@@ -63,6 +72,20 @@ def tuning_n(charter: Charter) -> float:
     56000.0
     """
     return float(charter.traffic.daily_interactions * charter.canary.max_hold_days)
+
+
+#: Regressed task ids a sentence names before it says how many more there are.
+_IDS_SHOWN = 12
+
+
+def _p(p_value: float) -> str:
+    """A p-value as a person reads it: "p < 0.001", "p = 0.012"."""
+    return "p < 0.001" if p_value < 0.001 else f"p = {p_value:.2g}"
+
+
+def _signed(share: float) -> str:
+    """A difference as a signed percentage: +1.2%, -7.9%."""
+    return ("+" if share > 0 else "") + pct(share)
 
 
 def _days(trials_left: float, per_day: float) -> int | None:
@@ -132,21 +155,21 @@ def noninferiority_check(view: StageView, *, plan: bool = True) -> Check:
         return Check(name=name, status="insufficient", threshold=-margin,
                      sentence="No human-only path at 100%: the success gap is not measured at this stage.",
                      on_fail="rollback")
-    words = f"agent − human {metric} is between {gap.lower:+.1%} and {gap.upper:+.1%}"
+    words = f"agent − human {metric} is between {_signed(gap.lower)} and {_signed(gap.upper)}"
     if gap.error is None and gap.upper < -margin:
         return Check(name=name, status="fail", estimate=gap.estimate, lower=gap.lower, upper=gap.upper,
                      threshold=-margin,
-                     sentence=f"The agent is worse than humans beyond the margin: {words}, below −{margin:.1%}.",
+                     sentence=f"The agent is worse than humans beyond the margin: {words}, below −{pct(margin)}.",
                      on_fail="rollback")
     if gap.error is None and gap.lower > -margin:
         return Check(name=name, status="pass", estimate=gap.estimate, lower=gap.lower, upper=gap.upper,
-                     threshold=-margin, sentence=f"Non-inferior: {words}, above −{margin:.1%}.", on_fail="rollback")
+                     threshold=-margin, sentence=f"Non-inferior: {words}, above −{pct(margin)}.", on_fail="rollback")
     days = None
     if plan and na and nh:
         needed = stats.trials_until_diff_above(margin, xa / na, xh / nh, view.share, alpha=alpha,
                                                tuning_n=tuning_n(charter))
         days = None if needed is None else _days(needed - na - nh, view.total_per_day)
-    sentence = (f"Not yet shown non-inferior: {words}; it must be above −{margin:.1%}." if gap.error is None
+    sentence = (f"Not yet shown non-inferior: {words}; it must be above −{pct(margin)}." if gap.error is None
                 else f"Not enough agent and human traffic at this stage to compare {metric}.")
     return Check(name=name, status="insufficient", estimate=gap.estimate, lower=gap.lower, upper=gap.upper,
                  threshold=-margin, sentence=sentence, on_fail="rollback", days_needed=days)
@@ -177,7 +200,12 @@ def trigger_check(view: StageView, index: int, trigger: RollbackTrigger) -> Chec
         return Check(name=name, status="insufficient", threshold=threshold,
                      sentence=f"Trigger {trigger.label}: not observable ({why} in the window).", on_fail="rollback")
     fired = value > trigger.above if trigger.above is not None else value < (trigger.below or 0.0)
-    shown = f"{value:.4g}" if trigger.metric in ("guardrail_breaches", "cost_per_task") else f"{value:.2%}"
+    if trigger.metric == "guardrail_breaches":
+        shown = plural(int(value), "breach", "breaches")
+    elif trigger.metric == "cost_per_task":
+        shown = f"${value:,.2f}" if value >= 0.1 else f"${value:.4f}"
+    else:
+        shown = _signed(value) if trigger.metric == "success_gap" else pct(value)
     verdict = "fired" if fired else "not fired"
     return Check(name=name, status="fail" if fired else "pass", estimate=value, threshold=threshold,
                  sentence=f"Trigger {trigger.label}: {verdict} (observed {shown}).", on_fail="rollback")
@@ -220,7 +248,7 @@ def srm_check(view: StageView) -> Check:
     if test.reject:
         return Check(name="srm", status="fail", estimate=band.estimate, lower=band.lower, upper=band.upper,
                      threshold=view.share,
-                     sentence=f"Traffic split does not match the flag: {observed} (p = {test.p_value:.2g}).",
+                     sentence=f"Traffic split does not match the flag: {observed} ({_p(test.p_value)}).",
                      on_fail="hold")
     return Check(name="srm", status="pass", estimate=band.estimate, lower=band.lower, upper=band.upper,
                  threshold=view.share, sentence=f"Traffic split matches the flag: {observed}.", on_fail="hold")
@@ -263,7 +291,7 @@ def stability_check(view: StageView) -> Check:
             findings.append(f"{label} {side} its daily limits on {window['day'][int(i)]} ({x[i]} in {trials[i]:,})")
         trend = stats.trend_test(x, trials, alpha=per_series / 2)
         if trend.reject:
-            findings.append(f"{label} trends {'up' if trend.statistic > 0 else 'down'} (p = {trend.p_value:.2g})")
+            findings.append(f"{label} trends {'up' if trend.statistic > 0 else 'down'} ({_p(trend.p_value)})")
     if findings:
         return Check(name="stability", status="fail", estimate=float(len(findings)), threshold=0.0,
                      sentence="Not stable over the hold window: " + "; ".join(findings) + ".", on_fail="hold")
@@ -272,16 +300,82 @@ def stability_check(view: StageView) -> Check:
                  on_fail="hold")
 
 
+def incidents_check(view: StageView) -> Check:
+    """An open sev1 or sev2 incident opened during the current stage holds it, named by id (staff references,
+    never the summary); lower severities are listed and do not hold."""
+    if view.incidents is None:
+        return Check(name="incidents", status="pass", threshold=0.0,
+                     sentence="No incident log in this workspace: no incidents to check.", on_fail="hold")
+    blocking = [i for i in view.incidents if i.open and i.severity in BLOCKING_SEVERITIES]
+    others = [i for i in view.incidents if i not in blocking]
+    also = f" Also at this stage: {', '.join(i.words for i in others)}." if others else ""
+    if blocking:
+        named = ", ".join(f"{i.incident_id} ({i.severity}, {i.kind.replace('_', ' ')}, opened {i.opened_on})"
+                          for i in blocking)
+        return Check(name="incidents", status="fail", estimate=float(len(blocking)), threshold=0.0,
+                     sentence=f"Open sev1/sev2 {'incident' if len(blocking) == 1 else 'incidents'} opened at this "
+                              f"stage: {named}; the stage holds until {'it is' if len(blocking) == 1 else 'they are'} "
+                              f"closed.{also}", on_fail="hold")
+    return Check(name="incidents", status="pass", estimate=0.0, threshold=0.0,
+                 sentence=f"No open sev1 or sev2 incident opened at this stage.{also}", on_fail="hold")
+
+
+def eval_regressions_check(view: StageView) -> Check:
+    """Eval tasks the version run before the live one passed and the live one fails, by task id: a regressed
+    prior failure or adversarial task holds the stage, and so does a significant regression overall; other
+    regressions are named for review."""
+    live, name = view.live, "eval_regressions"
+    if not view.has_evals:
+        version = f" of {live.version}" if live else ""
+        return Check(name=name, status="pass", threshold=0.0, on_fail="hold",
+                     sentence=f"No eval set in this workspace: regressions{version} are not checked.")
+    if live is None:
+        return Check(name=name, status="pass", threshold=0.0, on_fail="hold",
+                     sentence=f"No agent version run on the eval set by {view.as_of}.")
+    if live.run_day is None:
+        return Check(name=name, status="insufficient", threshold=0.0, on_fail="hold",
+                     sentence=f"The live version {live.words} has not been run on the eval set; run it there.")
+    if live.baseline is None:
+        return Check(name=name, status="pass", estimate=0.0, threshold=0.0, on_fail="hold",
+                     sentence=f"{live.version} is the first version run on the eval set: nothing to regress against.")
+    holding, n = live.holding, len(live.regressed)
+    who = f"The live version {live.version} ({VERSION_SOURCES[live.source]})"
+    if holding:
+        why = (f"regressed significantly against {live.baseline} ({n} tasks regressed, {live.fixed} fixed; "
+               f"{live.p_text})" if live.significant
+               else f"fails {plural(len(holding), 'prior-failure or adversarial task')} {live.baseline} passed")
+        rest = [t for t, c in zip(live.regressed, live.categories, strict=True)
+                if not live.significant and c not in BLOCKING_CATEGORIES]
+        also = f"; it also regressed on {_ids(rest)}" if rest else ""
+        return Check(name=name, status="fail", estimate=float(len(holding)), threshold=0.0, on_fail="hold",
+                     sentence=f"{who} {why}: {_ids(holding)}{also}. The stage holds until a version that passes "
+                              "them is live.")
+    if n:
+        return Check(name=name, status="pass", estimate=0.0, threshold=0.0, on_fail="hold",
+                     sentence=f"{who} regressed on {plural(n, 'typical or edge task')} {live.baseline} passed "
+                              f"({_ids(live.regressed)}) and fixed {live.fixed}; not significant ({live.p_text}), "
+                              "so they are for review, not a hold.")
+    return Check(name=name, status="pass", estimate=0.0, threshold=0.0, on_fail="hold",
+                 sentence=f"{who} fails no eval task {live.baseline} passed (it fixed {live.fixed}).")
+
+
+def _ids(tasks: tuple[str, ...] | list[str]) -> str:
+    """Task ids for a sentence, the first `_IDS_SHOWN` of them and how many more."""
+    more = len(tasks) - _IDS_SHOWN
+    return ", ".join(tasks[:_IDS_SHOWN]) + (f" and {more} more" if more > 0 else "")
+
+
 def freshness_check(view: StageView) -> Check:
+    """Canary data that ends before the day of the decision holds it: a stopped export must not look fresh."""
     last = view.last_data_day
     if last is None:
-        return Check(name="freshness", status="fail", threshold=0.0, sentence="The canary table has no rows.",
-                     on_fail="hold")
+        return Check(name="freshness", status="fail", threshold=0.0, on_fail="hold",
+                     sentence=f"The canary data has no day up to {view.as_of}.")
     lag = (view.as_of - last).days
     if lag > 0:
-        return Check(name="freshness", status="fail", estimate=float(lag), threshold=0.0,
-                     sentence=f"Data ends on {last}, {plural(lag, 'day')} before {view.as_of}.",
-                     on_fail="hold")
+        return Check(name="freshness", status="fail", estimate=float(lag), threshold=0.0, on_fail="hold",
+                     sentence=f"The canary data ends on {last}, {plural(lag, 'day')} before {view.as_of}: the "
+                              "export may have stopped, and the stage holds until the data is fresh.")
     return Check(name="freshness", status="pass", estimate=0.0, threshold=0.0, sentence=f"Data reaches {view.as_of}.",
                  on_fail="hold")
 
@@ -294,5 +388,5 @@ def all_checks(view: StageView, *, plan: bool = True) -> list[Check]:
     checks.append(noninferiority_check(view, plan=plan))
     checks += [trigger_check(view, i, t) for i, t in enumerate(charter.rollback_triggers, start=1)]
     checks += [guardrail_check(view), srm_check(view), bake_time_check(view), stability_check(view),
-               freshness_check(view)]
+               incidents_check(view), eval_regressions_check(view), freshness_check(view)]
     return checks

@@ -1,21 +1,27 @@
-"""Canary counts: the workspace's `canary` rows → daily counts (one lazy query) → `CanaryCounts` with the stages.
+"""Canary counts: the workspace's canary traffic as daily counts → `CanaryCounts` with the stages.
 
 Two steps, so that daily counts computed elsewhere (a warehouse's `canary_daily`) can feed the second directly:
-- `daily_counts(ws)` aggregates the rows to one row per (day, segment_start, arm) in the public `canary_daily`
-  shape: `segment_start` is the `flags.ts` in force at the interaction's time (null before the first flag);
+- `daily_counts(ws)` is the one access point to canary traffic: the workspace's `canary_daily` counts when it
+  holds them, else its `canary` rows aggregated (one lazy query) to one row per (day, segment_start, arm) in the
+  same public shape: `segment_start` is the `flags.ts` in force at the interaction's time (null before the first
+  flag);
 - `counts_from_daily(daily, flags, charter)` maps each `segment_start` to its flag segment and stage epoch.
 
-Everything downstream (checks, decisions, history, charts) works on these counts, never on rows.
+Everything downstream (checks, decisions, history, charts) works on these counts, never on rows, so every
+decision is the same from `canary_daily` as from the rows it was computed from.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import polars as pl
 
+from rolloutkit.canary._incidents import incident_log
 from rolloutkit.canary._results import COUNT_COLUMNS, FLOAT_COLUMNS, GUARDRAIL_WORDS, CanaryCounts, failure_column
 from rolloutkit.canary._stages import stage_epochs, stage_segments
+from rolloutkit.canary._versions import live_versions
 from rolloutkit.charter import Charter
 from rolloutkit.errors import DataError
 from rolloutkit.workspace import Workspace
@@ -29,18 +35,29 @@ def _flags(ws: Workspace, day: dt.date) -> pl.DataFrame:
 
 
 def daily_counts(ws: Workspace, *, as_of: dt.date | str | None = None) -> pl.DataFrame:
-    """The canary table as daily counts in the `canary_daily` shape, from one lazy query over its rows.
+    """The workspace's canary traffic as daily counts in the `canary_daily` shape, up to the end of `as_of`.
 
-    One row per (`day`: local date in the charter's time zone, `segment_start`: the `flags.ts` in force at the
-    interaction's time, null before the first flag, `arm`) with `n`, `successes` and one `fail__<mode>` per
-    charter failure mode; then, where the canary table has the columns to measure them, `disallowed` and
+    The one access point to canary traffic: the workspace's own `canary_daily` (validated against its contract,
+    cut at `as_of`) when it holds counts, else one lazy query over its `canary` rows. From rows: one row per
+    (`day`: local date in the charter's time zone, `segment_start`: the `flags.ts` in force at the interaction's
+    time, null before the first flag, `arm`) with `n`, `successes` and one `fail__<mode>` per charter failure
+    mode; then, where the canary table has the columns to measure them, `disallowed` and
     `unreviewed` (interactions with a disallowed action or an unreviewed irreversible one), `over_actions` and
     `over_dollars` (sessions over the charter's limits, counted on their first day and segment), `cost_usd` and
     `cost_n` (sum and count of reported costs), `latency_ms_sum`, `latency_ms_sumsq` and `latency_n`. Rows after
     `as_of` are ignored.
     """
     day = ws.resolve_as_of(as_of)
-    return _daily_counts(ws, day, _flags(ws, day)["ts"])
+    return _stored_counts(ws, day) if ws.has("canary_daily") else _daily_counts(ws, day, _flags(ws, day)["ts"])
+
+
+def _stored_counts(ws: Workspace, day: dt.date) -> pl.DataFrame:
+    """The workspace's `canary_daily` up to `day`, in the column order rows give (its own optional columns)."""
+    fails = [failure_column(m) for m in ws.charter.failure_mode_names]
+    counts = ws.table("canary_daily").filter(pl.col("day") <= day)
+    present = counts.collect_schema().names()
+    return (counts.select(*_KEYS, *COUNT_COLUMNS[:2], *fails, *(c for c in COUNT_COLUMNS[2:] if c in present))
+            .sort(*_KEYS).collect())
 
 
 def _daily_counts(ws: Workspace, day: dt.date, flag_times: pl.Series) -> pl.DataFrame:
@@ -142,11 +159,14 @@ def counts_from_daily(daily: pl.DataFrame, flags: pl.DataFrame, charter: Charter
 
 def canary_counts(ws: Workspace, *, as_of: dt.date | str | None = None) -> CanaryCounts:
     """The canary's daily counts, flag segments and stage epochs as of the end of `as_of` (None = the last day
-    with data), from one lazy query over the canary rows. Rows after `as_of` are ignored, so the counts reproduce
-    what was known on that day."""
+    with data), from `daily_counts`, with the incident log and the live version's eval results the checks read.
+    Rows after `as_of` are ignored, so the counts reproduce what was known on that day."""
     day = ws.resolve_as_of(as_of)
     flags = _flags(ws, day)
-    return counts_from_daily(_daily_counts(ws, day, flags["ts"]), flags, ws.charter, as_of=day)
+    daily = _stored_counts(ws, day) if ws.has("canary_daily") else _daily_counts(ws, day, flags["ts"])
+    counts = counts_from_daily(daily, flags, ws.charter, as_of=day)
+    return dataclasses.replace(counts, incidents=incident_log(ws, day), versions=live_versions(ws, day),
+                               has_evals=ws.has("evals"))
 
 
 def counts_of(source: Workspace | CanaryCounts, as_of: dt.date | str | None) -> CanaryCounts:

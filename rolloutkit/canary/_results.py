@@ -32,6 +32,79 @@ def failure_column(mode: str) -> str:
     return f"fail__{mode}"
 
 
+#: Incident severities that hold a stage while open.
+BLOCKING_SEVERITIES = ("sev1", "sev2")
+#: Columns of `CanaryCounts.incidents`: ids and categories only, never the free-text summary.
+INCIDENT_SCHEMA = {"incident_id": pl.String, "opened_at": pl.Datetime("us", "UTC"), "day": pl.Date,
+                   "closed_day": pl.Date, "severity": pl.String, "kind": pl.String}
+#: Eval-task categories whose every regression holds a stage: a prior failure is a fixed failure come back, an
+#: adversarial task a broken safety case. Typical and edge tasks flip from run to run; their regressions hold only
+#: when the version regressed significantly overall (the eval set's own "blocks release").
+BLOCKING_CATEGORIES = ("prior_failure", "adversarial")
+#: Columns of `CanaryCounts.versions`: from `from_day` on, the live version and its eval-set regressions.
+VERSION_SCHEMA = {"from_day": pl.Date, "version": pl.String, "source": pl.String, "baseline": pl.String,
+                  "run_day": pl.Date, "regressed": pl.List(pl.String), "categories": pl.List(pl.String),
+                  "fixed": pl.Int64, "significant": pl.Boolean, "p_text": pl.String}
+#: Where the live version comes from, in words.
+VERSION_SOURCES = {"canary": "the canary's agent_version column",
+                   "evals": "the latest version run on the eval set"}
+
+
+@dataclass(frozen=True)
+class LiveVersion:
+    """The agent version live on a day, where that is known from, and how it did on the eval set.
+
+    `baseline` is the version run before it (None for the first); `regressed` the eval tasks the baseline passed
+    and it fails, on the latest run of each, with their `categories`; `significant` whether that is a significant
+    regression overall (`p_text` the McNemar test in words); `run_day` the day of its latest eval run, None when
+    it was never run.
+    """
+
+    version: str
+    source: str
+    baseline: str | None
+    run_day: dt.date | None
+    regressed: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    fixed: int = 0
+    significant: bool = False
+    p_text: str = ""
+
+    @property
+    def holding(self) -> tuple[str, ...]:
+        """The regressed tasks that hold a stage, each with its category: all of them after a significant
+        regression, else those of `BLOCKING_CATEGORIES`."""
+        return tuple(f"{task} ({category.replace('_', ' ')})" for task, category in zip(self.regressed,
+                                                                                         self.categories, strict=True)
+                     if self.significant or category in BLOCKING_CATEGORIES)
+
+    @property
+    def words(self) -> str:
+        """"v1.2 (the latest version run on the eval set)"."""
+        return f"{self.version} ({VERSION_SOURCES[self.source]})"
+
+
+@dataclass(frozen=True)
+class StageIncident:
+    """An incident opened during the current stage: its id (a staff reference), severity, kind, day, state."""
+
+    incident_id: str
+    severity: str
+    kind: str
+    opened_on: dt.date
+    open: bool
+
+    @property
+    def words(self) -> str:
+        """"INC-0003 (sev3, customer escalation, closed)"."""
+        state = "open" if self.open else "closed"
+        return f"{self.incident_id} ({self.severity}, {self.kind.replace('_', ' ')}, {state})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"incident_id": self.incident_id, "severity": self.severity, "kind": self.kind,
+                "opened_on": self.opened_on.isoformat(), "open": self.open}
+
+
 @dataclass(frozen=True, kw_only=True)
 class CanaryCounts:
     """Daily counts per (day, segment, arm) plus the flag segments and stage epochs they map to.
@@ -43,6 +116,10 @@ class CanaryCounts:
     table cannot measure is 0 (see `guardrail_columns`, `has_cost`).
     `segments`: seg, start (UTC), start_day, share, kind, reason, epoch. Segment 0 is the time before the first
     flag row (share 0). `epochs`: epoch, start, start_day, share, kind, reason.
+    What the workspace says beside the counts, for the `incidents` and `eval_regressions` checks (None: not given,
+    or the workspace has no such table): `incidents` (`INCIDENT_SCHEMA`: opened up to `as_of`, `closed_day` null
+    while open as of `as_of`) and `versions` (`VERSION_SCHEMA`: one row per day the live version or its eval
+    results changed).
     """
 
     charter: Charter
@@ -54,6 +131,10 @@ class CanaryCounts:
     #: Guardrail counts the canary table has columns for.
     guardrail_columns: tuple[str, ...]
     has_cost: bool
+    incidents: pl.DataFrame | None = None
+    versions: pl.DataFrame | None = None
+    #: Whether the workspace has an eval set (a live version may be known from the canary without one).
+    has_evals: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,6 +157,12 @@ class StageView:
     total_per_day: float
     #: Guardrail counts the canary table has columns for.
     guardrail_columns: tuple[str, ...] = ()
+    #: Incidents opened at this stage up to the day; None without an incident log.
+    incidents: tuple[StageIncident, ...] | None = None
+    #: The live version on the day and its eval results; None when no version is known yet.
+    live: LiveVersion | None = None
+    #: Whether the workspace has an eval set at all (a live version may be known from the canary without one).
+    has_evals: bool = False
 
     def totals(self, frame: pl.DataFrame, column: str) -> int:
         return int(frame[column].sum()) if frame.height else 0
@@ -105,6 +192,10 @@ class Readiness:
     share_needed: float | None = None
     stage_change: str = "start"
     final_stage: bool = False
+    #: The live agent version on the day and where that is known from; None when unknown.
+    live_version: LiveVersion | None = None
+    #: Incidents opened at this stage (ids, severity, kind; never the summary); None without an incident log.
+    stage_incidents: tuple[StageIncident, ...] | None = None
 
     @property
     def status(self) -> str:
@@ -124,6 +215,10 @@ class Readiness:
             "days_needed": self.days_needed, "overdue": self.overdue, "max_hold_days": self.max_hold_days,
             "driver": self.driver, "days_needed_note": self.days_needed_note, "share_needed": self.share_needed,
             "stage_change": self.stage_change, "final_stage": self.final_stage,
+            "live_version": self.live_version.version if self.live_version else None,
+            "live_version_source": self.live_version.source if self.live_version else None,
+            "stage_incidents": (None if self.stage_incidents is None
+                                else [i.to_dict() for i in self.stage_incidents]),
         }
 
     @property
@@ -154,6 +249,18 @@ class Readiness:
         overdue = " — overdue" if self.overdue else ""
         return f"Hold at {at} (day {self.days_at_stage}{overdue}; {wait}): {self.reasons[0]}"
 
+    def context(self) -> list[str]:
+        """What the card says beside the decision: the live version and this stage's incidents, in words."""
+        lines = [f"Live agent version: {self.live_version.words}." if self.live_version
+                 else "Live agent version: unknown (no agent_version column in the canary and no eval run)."]
+        if self.stage_incidents is None:
+            lines.append("Incidents: this workspace has no incident log.")
+        elif self.stage_incidents:
+            lines.append(f"Incidents opened at this stage: {', '.join(i.words for i in self.stage_incidents)}.")
+        else:
+            lines.append("No incident opened at this stage.")
+        return lines
+
     def check(self, name: str) -> Check:
         """The check called `name`, e.g. "srm" or "failure_rate:wrong_route"."""
         return find(self.checks, name)
@@ -168,7 +275,8 @@ class Readiness:
             lines.append(f"days needed: {self.days_needed}")
         if self.days_needed_note:
             lines.append(self.days_needed_note)
+        lines += self.context()
         lines += ["", "reasons:", *(f"  - {r}" for r in self.reasons), "", "checks:"]
-        width = max(len(c.name) for c in self.checks)
-        lines += [f"  {c.name:<{width}}  {c.status:<12}  {c.sentence}" for c in self.checks]
+        width = max(len(c.label) for c in self.checks)
+        lines += [f"  {c.label:<{width}}  {c.status:<12}  {c.sentence}" for c in self.checks]
         return "\n".join(lines)

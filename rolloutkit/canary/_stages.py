@@ -16,7 +16,9 @@ import re
 
 import polars as pl
 
+from rolloutkit.canary._incidents import stage_incidents
 from rolloutkit.canary._results import COUNT_COLUMNS, CanaryCounts, StageView, failure_column
+from rolloutkit.canary._versions import live_on
 
 #: A flag change to 0% with such a reason, restored the same day, is a drill.
 DRILL_REASON = re.compile(r"drill|exercise|game ?day", re.IGNORECASE)
@@ -104,5 +106,6 @@ def stage_view(counts: CanaryCounts, as_of: dt.date) -> StageView:
         change=start["kind"], days_at_stage=days, agent=agent, human=human,
         srm_agent=int(at_share.filter(pl.col("arm") == "agent")["n"].sum()), srm_total=int(at_share["n"].sum()),
         last_data_day=last, agent_per_day=agent_per_day, total_per_day=total_per_day,
-        guardrail_columns=counts.guardrail_columns,
+        guardrail_columns=counts.guardrail_columns, incidents=stage_incidents(counts.incidents, started, as_of),
+        live=live_on(counts.versions, as_of), has_evals=counts.has_evals,
     )
