@@ -11,7 +11,7 @@ import altair as alt
 import polars as pl
 
 from rolloutkit.charts.base import COLOURS, HEIGHT, WIDTH, no_data, passes_missing, threshold_rule, titled
-from rolloutkit.text import plural, stage
+from rolloutkit.text import pct, plural, stage
 
 __all__ = ["canary_decision_history", "canary_failure_bounds", "canary_guardrails", "canary_success_gap",
            "canary_traffic_share"]
@@ -26,14 +26,14 @@ def _history_title(history: pl.DataFrame) -> str:
     last = history.row(-1, named=True)
     if rollbacks.height:
         first = rollbacks.row(0, named=True)
-        return f"Rollback first called on {first['day']:%b %d} at {stage(first['stage'])} ({first['driver']})"
+        return f"Rollback first called on {first['day']:%b %d} at {stage(first['stage'])} ({first['driver_label']})"
     if last["decision"] == "expand":
         return f"Ready to expand from {stage(last['stage'])} as of {last['day']:%b %d}"
     if last["stage"] == 0:
         return f"The agent is at 0% as of {last['day']:%b %d}"
     if last["stage"] >= 1:
         return f"At 100% as of {last['day']:%b %d}: the rollout is complete and supervision applies"
-    return f"Holding at {stage(last['stage'])}: {last['driver']} not yet passed"
+    return f"Holding at {stage(last['stage'])}: {last['driver_label'].lower()} not yet passed"
 
 
 @passes_missing
@@ -62,13 +62,25 @@ def canary_decision_history(history: pl.DataFrame, incidents: pl.DataFrame | Non
                    alt.Tooltip("day:T", format="%Y-%m-%d"), alt.Tooltip("stage_change:N", title="flag change"),
                    alt.Tooltip("stage:Q", format=".0%", title="new stage")]))
     layers = [changes, line, points]
+    subtitle = "Dots: the decision each day; dashed lines: flag changes"
     if incidents is not None and incidents.height:
-        layers.append(alt.Chart(incidents).mark_point(shape="diamond", size=70, color="#5a189a", filled=True)
-                      .encode(x="day:T", y=alt.value(6), tooltip=[alt.Tooltip("day:T", format="%Y-%m-%d"),
-                                                                  "incident_id:N", "severity:N", "kind:N"]))
-    subtitle = "Dots: the decision each day; dashed lines: flag changes" + (
-        "; diamonds (top): incidents opened" if incidents is not None and incidents.height else "")
+        layers += _incident_marks(incidents)
+        subtitle += "; diamonds (top): incidents opened, with id and severity (red: sev1/sev2)"
     return titled(alt.layer(*layers).properties(width=WIDTH, height=HEIGHT), _history_title(history), subtitle)
+
+
+def _incident_marks(incidents: pl.DataFrame) -> list[alt.Chart]:
+    """Each incident as a diamond at the top of the chart labelled "INC-0003 sev3", in up to three rows so that
+    incidents days apart do not overprint; sev1/sev2 (those that hold a stage) in red."""
+    marks = incidents.sort("day", "incident_id").with_columns(
+        label=pl.col("incident_id") + " " + pl.col("severity"),
+        y=(8 + 14 * (pl.int_range(pl.len()) % 3)).cast(pl.Float64),
+        blocking=pl.col("severity").is_in(["sev1", "sev2"]))
+    colour = alt.condition("datum.blocking", alt.value(COLOURS["rollback"]), alt.value("#5a189a"))
+    tooltip = [alt.Tooltip("day:T", format="%Y-%m-%d"), "incident_id:N", "severity:N", "kind:N"]
+    base = alt.Chart(marks).encode(x="day:T", y=alt.Y("y:Q", scale=None), color=colour, tooltip=tooltip)
+    return [base.mark_point(shape="diamond", size=70, filled=True, opacity=1),
+            base.mark_text(align="left", dx=7, fontSize=10, baseline="middle").encode(text="label:N")]
 
 
 @passes_missing
@@ -94,7 +106,7 @@ def canary_failure_bounds(bounds: pl.DataFrame) -> alt.TopLevelMixin:
     frame = bounds.with_columns(pl.col("stage").map_elements(stage, return_dtype=pl.String).alias("stage_label"),
                                 upper_shown=pl.min_horizontal("upper", 3 * pl.col("max_rate")))
     base = alt.Chart(frame).encode(x=_DAY, detail="epoch:N")
-    y = alt.Y("estimate:Q", title="failure rate at the stage", axis=alt.Axis(format="%"))
+    y = alt.Y("estimate:Q", title="failure rate at the stage", axis=alt.Axis(format="%"), scale=alt.Scale(zero=True))
     band = base.mark_area(opacity=0.25, color=COLOURS["agent"]).encode(y=alt.Y("lower:Q", title=None),
                                                                         y2="upper_shown:Q")
     line = base.mark_line(color=COLOURS["agent"], point=alt.OverlayMarkDef(size=18)).encode(y=y, tooltip=[
@@ -107,7 +119,8 @@ def canary_failure_bounds(bounds: pl.DataFrame) -> alt.TopLevelMixin:
         row=alt.Row("failure_mode:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left",
                                                                      labelFontWeight="bold")),
     ).resolve_scale(y="independent")
-    return titled(chart, title, "Shaded: the peeking-safe 95% band, restarting at each stage; red dashes: the limit")
+    return titled(chart, title, "Shaded: the peeking-safe 95% band, restarting at each stage; red dashes: the limit; "
+                  "each axis from 0 to at most 3× its limit (wider early bands are cut there)")
 
 
 @passes_missing
@@ -129,11 +142,12 @@ def canary_success_gap(gap: pl.DataFrame) -> alt.TopLevelMixin:
     # the first days' bands are very wide: draw them within ±5 margins (tooltips keep the true bounds)
     shown = measured.with_columns(lower_shown=pl.max_horizontal("lower", 5 * pl.col("threshold")),
                                   upper_shown=pl.min_horizontal("upper", -5 * pl.col("threshold")))
+    span = alt.Scale(domain=[5 * margin, -5 * margin], clamp=True)
     base = alt.Chart(shown).encode(x=_DAY, detail="epoch:N")
-    band = base.mark_area(opacity=0.25, color=COLOURS["agent"]).encode(y=alt.Y("lower_shown:Q", title=None),
-                                                                        y2="upper_shown:Q")
+    band = base.mark_area(opacity=0.25, color=COLOURS["agent"]).encode(
+        y=alt.Y("lower_shown:Q", title=None, scale=span), y2="upper_shown:Q")
     line = base.mark_line(color=COLOURS["agent"], point=alt.OverlayMarkDef(size=18)).encode(
-        y=alt.Y("estimate:Q", title="agent − human success", axis=alt.Axis(format="+%")),
+        y=alt.Y("estimate:Q", title="agent − human success", axis=alt.Axis(format="+%"), scale=span),
         tooltip=[alt.Tooltip("day:T", format="%Y-%m-%d"), alt.Tooltip("stage:Q", format=".0%"),
                  alt.Tooltip("agent_rate:Q", format=".2%"), alt.Tooltip("human_rate:Q", format=".2%"),
                  alt.Tooltip("estimate:Q", format="+.2%"), alt.Tooltip("lower:Q", format="+.2%"),
@@ -141,7 +155,8 @@ def canary_success_gap(gap: pl.DataFrame) -> alt.TopLevelMixin:
     zero = alt.Chart(pl.DataFrame({"y": [0.0]})).mark_rule(color="#999").encode(y="y:Q")
     chart = alt.layer(band, zero, line, threshold_rule(margin, f"−margin ({margin:+.1%})"))
     return titled(chart.properties(width=WIDTH, height=HEIGHT), title,
-                  "Shaded: the peeking-safe 95% band at each stage; red dashes: the non-inferiority margin")
+                  "Shaded: the peeking-safe 95% band at each stage; red dashes: the non-inferiority margin; axis "
+                  f"fixed from {pct(5 * margin)} to +{pct(-5 * margin)} (5 margins each way)")
 
 
 @passes_missing
@@ -171,7 +186,8 @@ def canary_traffic_share(share: pl.DataFrame) -> alt.TopLevelMixin:
     title = ("The observed split matches the flag every day" if off.is_empty()
              else f"The observed split misses the flag on {plural(off.height, 'day')}")
     base = alt.Chart(share).encode(x=_DAY)
-    y = alt.Y("observed_share:Q", title="share of traffic to the agent", axis=alt.Axis(format="%"))
+    y = alt.Y("observed_share:Q", title="share of traffic to the agent", axis=alt.Axis(format="%"),
+              scale=alt.Scale(zero=True))
     flag = base.mark_line(interpolate="step-after", color=COLOURS["threshold"], strokeDash=[6, 4]).encode(
         y=alt.Y("flag_share:Q"))
     bars = base.mark_errorbar(color=COLOURS["agent"]).encode(y=alt.Y("lower:Q", title=None), y2="upper:Q")
@@ -180,4 +196,4 @@ def canary_traffic_share(share: pl.DataFrame) -> alt.TopLevelMixin:
         alt.Tooltip("observed_share:Q", format=".2%"), alt.Tooltip("flag_share:Q", format=".2%", title="flag"),
         alt.Tooltip("lower:Q", format=".2%"), alt.Tooltip("upper:Q", format=".2%")])
     return titled(alt.layer(flag, bars, points).properties(width=WIDTH, height=HEIGHT), title,
-                  "Dots: observed share with its 99.9% band; red dashes: the share the flag asked for")
+                  "Dots: observed share with its 99.9% band; red dashes: the share the flag asked for; axis from 0")
