@@ -103,8 +103,10 @@ def load_workspace(directory: str | Path) -> Workspace:
     sources |= {name: Source.at(path, name, root=directory) for name in COUNT_CONTRACTS
                 if (path := find_table(directory, name)) is not None}
     if "canary" in sources and "canary_daily" in sources:
-        raise DataError(sources["canary"].location, f"and {sources['canary_daily'].location} are both in "
-                        f"{directory.name}: a workspace holds canary rows or their daily counts, not both; keep one",
+        rows, counts = sources["canary"].location, sources["canary_daily"].location
+        raise DataError(rows, f"and {counts} are both in {directory.name}: a workspace holds canary rows or their "
+                        f"daily counts, not both; remove {counts} to decide from the rows, or move {rows} out to "
+                        "decide from the counts (`rolloutkit counts WS --out DIR` writes counts elsewhere)",
                         check="twice")
     return Workspace(path=directory, charter=charter, sources=sources)
 

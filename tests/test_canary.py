@@ -488,7 +488,8 @@ def test_a_workspace_holds_rows_or_counts_and_validates_its_counts(healthy: Path
     shutil.copytree(healthy, both)
     canary.daily_counts(load_workspace(healthy)).write_parquet(both / "canary_daily.parquet")
     with pytest.raises(DataError, match=r"^canary.parquet and canary_daily.parquet are both in both: a workspace "
-                                        "holds canary rows or their daily counts, not both; keep one$"):
+                                        "holds canary rows or their daily counts, not both; remove "
+                                        "canary_daily.parquet to decide from the rows, or move canary.parquet out"):
         load_workspace(both)
     counts = _as_counts(healthy, tmp_path / "counts")
     ws = load_workspace(counts)
