@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
 import polars as pl
@@ -41,13 +41,19 @@ class PolarsRunner:
         return {name: _polars_kind(dtype) for name, dtype in schema.items()}
 
     def profile(self, checks: tuple[Check, ...]) -> Profile:
-        return _polars.profile(checks, self.rows)
+        return self._read(_polars.profile, checks)
 
     def examples(self, check: Check) -> list:
-        return _polars.examples(check, self.rows)
+        return self._read(_polars.examples, check)
 
     def counts(self, defn: Definition) -> pl.DataFrame:
-        return _polars.counts(defn, self.rows)
+        return self._read(_polars.counts, defn)
+
+    def _read(self, compute: Callable[[Any, pl.LazyFrame], Any], spec: Any) -> Any:
+        try:
+            return compute(spec, self.rows)
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            raise DataError(self.label, f"cannot be counted with polars: {exc}") from None
 
     def close(self) -> None:
         pass
@@ -56,7 +62,8 @@ class PolarsRunner:
 class SqlRunner:
     """DuckDB or Spark: the definition as SQL in the engine's dialect over a view of the source."""
 
-    def __init__(self, name: Engine, run: Any, columns: dict[str, Kind], label: str, close: Any = None) -> None:
+    def __init__(self, name: Engine, run: Callable[..., pl.DataFrame], columns: dict[str, Kind], label: str,
+                 close: Callable[[], None] | None = None) -> None:
         self.name, self._run, self._columns, self.label, self._close = name, run, columns, label, close
         self.sql: str | None = None
         self.plan: str | None = None
