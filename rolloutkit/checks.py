@@ -33,6 +33,7 @@ LABELS = {
     "failure_mode": "Failure mode in review",
     "incidents": "Open incidents",
     "eval_regressions": "Eval regressions",
+    "human_path": "Human-only path kept warm",
 }
 
 
