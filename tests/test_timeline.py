@@ -14,7 +14,7 @@ import yaml
 from polars.testing import assert_frame_equal
 
 import rolloutkit as rk
-from rolloutkit import stats, synth, timeline
+from rolloutkit import canary, stats, synth, timeline
 from rolloutkit.charter import parse_charter
 from rolloutkit.cli import main
 from rolloutkit.page import Missing
@@ -158,8 +158,12 @@ def test_headline_without_flags_is_in_shadow(tmp_path: Path) -> None:
     ws = write_ws(tmp_path / "ws", [], shadow_from="2026-03-02")
     headline = timeline.page(ws, as_of="2026-03-20").headline
     assert headline.page == "timeline_planning"
-    # start = the first day with data (the shadow), so shadow started 7 days "early" against the plan
-    assert headline.sentence.startswith("Planned 100% on 2026-05-10 (9.9 weeks, within the typical 6–12); ")
+    # start = the first day with data (the shadow): no eval run before it, so the charter phase is skipped, not
+    # 7 days invented before the shadow, and the shadow is on plan
+    assert headline.sentence.startswith("Planned 100% on 2026-05-03 (8.9 weeks, within the typical 6–12); on plan")
+    assert headline.details["phases"][0] == {
+        "name": "charter and eval set", "start": "2026-03-02", "end": "2026-03-02", "days": 0,
+        "why": "skipped: no eval run, the shadow began on 2026-03-02"}
     assert headline.details["progress"]["current_phase"] == "shadow"
     json.dumps(headline.to_dict())
 
@@ -237,3 +241,143 @@ def test_cli_plan_json(demo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = json.loads(capsys.readouterr().out)
     assert out["start"] == "2026-11-01" and out["agent"] == "kb-answers"
     assert out["phases"][1]["name"] == "shadow" and out["phases"][1]["days"] == 7  # low risk
+
+
+def canary_only_copy(directory: Path, *, without: tuple[str, ...] = ("shadow", "reviews")) -> rk.Workspace:
+    """The synthetic healthy workspace without the `without` tables: a team that went from evals to the canary."""
+    synth.write_workspace(directory, "healthy", seed=0)
+    for name in without:
+        (directory / f"{name}.parquet").unlink()
+    return rk.load_workspace(directory)
+
+
+@pytest.fixture(scope="module")
+def canary_only(tmp_path_factory: pytest.TempPathFactory) -> rk.Workspace:
+    return canary_only_copy(tmp_path_factory.mktemp("canary-only"))
+
+
+def test_a_canary_only_plan_skips_the_shadow_and_follows_the_flags(
+        canary_only: rk.Workspace, capsys: pytest.CaptureFixture[str]) -> None:
+    ws = canary_only
+    flags = ws.table("flags").group_by("day").agg(pl.col("traffic_share").sort_by("ts").last()).collect()
+    reached = {s: flags.filter(pl.col("traffic_share") >= s)["day"].min() for s in (0.05, 0.15, 0.4)}
+    assert list(reached.values()) == [dt.date(2026, 10, 26), dt.date(2026, 11, 3), dt.date(2026, 11, 13)]
+    first_eval = ws.table("evals").select(pl.col("day").min()).collect().item()
+    assert main(["plan", str(ws.path), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    phases = {p["name"]: p for p in out["phases"]}
+    assert phases["charter and eval set"] == {
+        "name": "charter and eval set", "start": first_eval.isoformat(), "end": "2026-10-26",
+        "days": (dt.date(2026, 10, 26) - first_eval).days,
+        "why": f"first eval run on {first_eval}; the canary began on 2026-10-26"}
+    assert phases["shadow"] == {"name": "shadow", "start": "2026-10-26", "end": "2026-10-26", "days": 0,
+                                "why": "skipped: no shadow data, the canary began on 2026-10-26"}
+    assert [(phases[n]["start"], phases[n]["end"]) for n in ("canary 5%", "canary 15%")] == [
+        ("2026-10-26", "2026-11-03"), ("2026-11-03", "2026-11-13")]
+    assert out["skipped"] == ["shadow"] and out["current_phase"] == "canary 40%"
+    # readiness says expand on the last day: 40% ends tomorrow, then 80% for its planned days, then 100%
+    ready = canary.readiness(ws)
+    assert (ready.as_of, ready.stage, ready.decision) == (dt.date(2026, 11, 22), 0.4, "expand")
+    assert phases["canary 40%"]["end"] == "2026-11-23"
+    plan = timeline.plan(ws)
+    assert plan.to_dict() == out
+    eighty = next(p for p in plan.at_start.phases if p.name == "canary 80%")
+    assert out["hundred_percent"] == (dt.date(2026, 11, 23) + dt.timedelta(days=eighty.days)).isoformat()
+    # the plan at the start skips the shadow too, so 28 days of shadow that never ran are not "ahead of plan"
+    assert [p.days for p in plan.at_start.phases if p.kind == "shadow"] == [0]
+    page = timeline.page(ws)
+    slip = (plan.hundred_percent - plan.at_start.hundred_percent).days
+    assert page.progress.slip_days == slip and abs(slip) <= 7
+    assert f"{plan.hundred_percent}" in page.headline.sentence and "skipped" not in " ".join(page.notes)
+    # nothing warns about the shadow or the stages that ended weeks ago
+    assert not any(w.startswith(("shadow", "canary 5%", "canary 15%")) for w in plan.warnings)
+
+
+@pytest.fixture(scope="module")
+def canary_only_no_evals(tmp_path_factory: pytest.TempPathFactory) -> rk.Workspace:
+    # without eval runs readiness holds on traffic and bake time only, so it says how many days it needs
+    return canary_only_copy(tmp_path_factory.mktemp("no-evals"), without=("shadow", "reviews", "evals"))
+
+
+@pytest.mark.parametrize("day", ["2026-10-29", "2026-11-04", "2026-11-16", "2026-11-19", "2026-11-22"])
+def test_the_current_stage_ends_the_day_after_readiness_expects_to_expand(
+        canary_only_no_evals: rk.Workspace, day: str) -> None:
+    ws = canary_only_no_evals
+    ready = canary.readiness(ws, as_of=day)
+    plan = timeline.plan(ws, as_of=day)
+    counted = [p for p in plan.phases if p.counted]
+    index = next(i for i, p in enumerate(counted) if p.status == "current")
+    assert counted[index].share == ready.stage and counted[index].start == ready.stage_started.date()
+    # expand today: the next stage starts tomorrow; hold: the day after the days readiness needs
+    assert ready.decision == "expand" or ready.days_needed is not None
+    assert counted[index].end == dt.date.fromisoformat(day) + dt.timedelta(days=(ready.days_needed or 0) + 1)
+    later = counted[index + 1:]
+    planned = {p.name: p.days for p in plan.at_start.phases}
+    assert [p.days for p in later] == [planned[p.name] for p in later]
+    assert plan.hundred_percent == counted[index].end + dt.timedelta(days=sum(p.days for p in later))
+    progress = timeline.progress(ws, plan, as_of=day)
+    assert progress.projected_100 == plan.hundred_percent
+    assert progress.slip_days == (plan.hundred_percent - plan.at_start.hundred_percent).days
+
+
+def test_after_a_rollback_and_a_restart_the_plan_shows_the_attempt(tmp_path: Path) -> None:
+    ws = write_ws(tmp_path / "ws", [("2026-04-08", 0.05), ("2026-04-22", 0.15), ("2026-04-23", 0.0),
+                                    ("2026-04-27", 0.05), ("2026-05-04", 0.15)], shadow_from="2026-03-10")
+    plan = timeline.plan(ws, start=START, as_of="2026-05-06")
+    rows = plan.table().filter(pl.col("counted")).select("phase", "status", "start", "end", "days")
+    expected = pl.DataFrame({
+        "phase": ["charter and eval set", "shadow", "canary, rolled back", "canary 5%", "canary 15%", "canary 40%",
+                  "canary 80%"],
+        "status": ["done", "done", "rolled back", "done", "current", "planned", "planned"],
+        "start": [START, dt.date(2026, 3, 10), dt.date(2026, 4, 8), dt.date(2026, 4, 27), dt.date(2026, 5, 4),
+                  dt.date(2026, 5, 11), dt.date(2026, 5, 18)],
+        "days": [8, 29, 19, 7, 7, 7, 7]})
+    assert_frame_equal(rows.select(expected.columns), expected, check_dtypes=False)
+    assert plan.phases[2].why == ("the canary from 2026-04-08, rolled back to 0% on 2026-04-23; the ladder "
+                                  "restarted on 2026-04-27")
+    # the same projection as the progress against the plan made at the start
+    assert plan.hundred_percent == timeline.progress(ws, plan.at_start, as_of="2026-05-06").projected_100
+
+
+def test_warnings_are_about_what_is_current_or_still_to_come(demo: Path) -> None:
+    invoice = rk.load_workspace(demo / "invoice-triage")
+    page = timeline.page(invoice)
+    assert page.plan.current_phase == "canary 40%"
+    # the plan made at the start warned that 5% would outlast the maximum hold; 5% ended on 2026-11-03
+    assert any(w.startswith("canary 5%") for w in page.plan.at_start.warnings)
+    assert not any(w.startswith(("shadow", "canary 5%", "canary 15%")) for w in page.notes)
+    refunds = timeline.page(rk.load_workspace(demo / "support-refunds"))
+    assert refunds.plan.reached_100 and refunds.plan.warnings == ()
+    assert refunds.notes == [f"The ladder is complete: 100% since {refunds.progress.reached_100}."]
+
+
+def test_the_what_if_grid_marks_the_current_setup(tmp_path: Path) -> None:
+    page = timeline.page(write_ws(tmp_path / "ws", []), as_of="2026-03-20")
+    current = page.what_if.filter(pl.col("current"))
+    assert current.select("daily_interactions", "risk_tier", "first_share").rows() == [(5000, "moderate", 0.05)]
+    # the current cell is the plan itself, and the table marks it, and only it
+    assert current["total_weeks"].item() == page.plan.total_weeks
+    table = page.what_if_table
+    assert table.columns == ["risk_tier", "first_stage", *(f"{v:,} a day" for v in timeline.default_volumes(5000))]
+    marked = table.unpivot(index=["risk_tier", "first_stage"]).filter(pl.col("value").str.ends_with("(current)"))
+    assert marked.rows() == [("moderate", "5%", "5,000 a day", f"{page.plan.total_weeks} (current)")]
+    spec = rk.charts.timeline_what_if(page.what_if, max_hold_days=14).to_dict()
+    assert "black outline: the current setup (5,000 a day, moderate risk, first stage 5%)" in spec["title"]["subtitle"]
+    # an odd traffic and first stage are in the grid too
+    odd = timeline.what_if_grid(charter(traffic={"daily_interactions": 4321},
+                                        canary={"stages": [0.03, 0.15, 0.4, 0.8, 1.0]}))
+    assert odd.filter(pl.col("current")).select("daily_interactions", "risk_tier", "first_share").rows() == [
+        (4321, "moderate", 0.03)]
+
+
+def test_numbers_read_as_percentages_without_scientific_notation(demo: Path) -> None:
+    plan = timeline.plan_from_charter(charter(), start=START, expected_rates={"wrong_policy": 0.00007})
+    assert "wrong_policy: expected at 0.007% against a limit of 1%." in plan.assumption_lines()
+    page = timeline.page(rk.load_workspace(demo / "invoice-triage"))
+    assert page.evidence.schema["limit"] == pl.String and page.evidence["limit"][0] == "1%"
+    assert page.evidence["check"].to_list()[:2] == ["Failure rate: wrong_route", "Failure rate: missed_duplicate"]
+    frames = [page.table, page.evidence, page.what_if_table, page.progress_table]
+    cells = [str(v) for frame in frames for column in frame.iter_columns() for v in column]
+    texts = [page.headline.sentence, *page.notes, *page.assumptions, page.progress_note, *cells]
+    assert not [t for t in texts if "e-0" in t or "e+0" in t]
+

@@ -20,18 +20,23 @@ _WEEKS_CAP = 26
 
 @passes_missing
 def timeline_gantt(plan: Plan, *, today: dt.date | None = None, progress: Progress | None = None) -> alt.Chart:
-    """Planned phases as bars, the typical 6–12-week band, today, and actual starts when `progress` is given."""
+    """The plan following what happened as bars (actual dates for the phases that ran, lighter for those to come),
+    the plan made at the start as a dark line under each bar, the typical 6–12-week band and today; `progress`
+    puts ahead or behind in the title."""
     table = plan.table().with_columns(
         label=pl.when(pl.col("counted")).then(pl.col("phase")).otherwise(pl.lit("100% supervised (not counted)")),
-        days_text=pl.format("{} d", pl.col("days")))
+        days_text=pl.when(pl.col("status") == "skipped").then(pl.lit("skipped"))
+        .otherwise(pl.format("{} d", pl.col("days"))),
+        opacity=pl.when(pl.col("status") == "planned").then(0.5).otherwise(1.0))
     order = table["label"].to_list()
     y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=220))
-    tooltip = [alt.Tooltip("phase:N"), alt.Tooltip("start:T", format="%Y-%m-%d"),
+    tooltip = [alt.Tooltip("phase:N"), alt.Tooltip("status:N"), alt.Tooltip("start:T", format="%Y-%m-%d"),
                alt.Tooltip("end:T", format="%Y-%m-%d", title="end (next phase starts)"), alt.Tooltip("days:Q"),
                alt.Tooltip("why:N")]
     kinds = list(_KIND_COLOURS)
+    x = alt.X("start:T", title=None, axis=alt.Axis(format="%Y-%m-%d", labelAngle=0, tickCount=6))
     bars = alt.Chart(table).mark_bar(height=16, cornerRadius=2).encode(
-        x=alt.X("start:T", title=None, axis=alt.Axis(format="%b %d")), x2="end:T", y=y,
+        x=x, x2="end:T", y=y, opacity=alt.Opacity("opacity:Q", scale=None, legend=None),
         color=alt.Color("kind:N", scale=alt.Scale(domain=kinds, range=[_KIND_COLOURS[k] for k in kinds]),
                         legend=alt.Legend(title=None, orient="bottom")),
         tooltip=tooltip)
@@ -44,25 +49,25 @@ def timeline_gantt(plan: Plan, *, today: dt.date | None = None, progress: Progre
     height = 28 * len(order)
     band_text = alt.Chart(band).mark_text(align="right", dx=-3, dy=-3, baseline="bottom", color=COLOURS["pass"],
                                           fontSize=10).encode(x="to:T", y=alt.value(height), text="label:N")
-    hundred = pl.DataFrame({"day": [plan.hundred_percent], "label": [f"100% {plan.hundred_percent:%b %d}"]})
+    hundred = pl.DataFrame({"day": [plan.hundred_percent], "label": [f"100% {plan.hundred_percent:%Y-%m-%d}"]})
     target = alt.Chart(hundred).mark_rule(color=COLOURS["threshold"], strokeWidth=1.5).encode(x="day:T")
     layers = [band_layer, band_text, bars, text, target]
-    if progress is not None:
-        actual = progress.table.filter(pl.col("actual_start").is_not_null()).with_columns(
-            label=pl.col("phase"), actual_end=pl.col("actual_end").fill_null(progress.as_of + dt.timedelta(days=1)))
-        layers.append(alt.Chart(actual).mark_bar(height=4, yOffset=11, color="#222").encode(
-            x="actual_start:T", x2="actual_end:T", y=y,
-            tooltip=[alt.Tooltip("phase:N"), alt.Tooltip("actual_start:T", format="%Y-%m-%d"),
-                     alt.Tooltip("slip_days:Q", title="slip (days)"), alt.Tooltip("status:N")]))
+    if plan.baseline is not None:
+        at_start = plan.baseline.table().filter(pl.col("counted"), pl.col("days") > 0).with_columns(
+            label=pl.col("phase"))
+        layers.append(alt.Chart(at_start).mark_bar(height=4, yOffset=11, color="#222").encode(
+            x="start:T", x2="end:T", y=y,
+            tooltip=[alt.Tooltip("phase:N"), alt.Tooltip("start:T", format="%Y-%m-%d", title="planned start"),
+                     alt.Tooltip("end:T", format="%Y-%m-%d", title="planned end"), alt.Tooltip("days:Q")]))
     if today is not None:
         layers.append(today_rule(today))
     chart = alt.layer(*layers).properties(width=WIDTH, height=height)
-    subtitle = "Bars: planned phases (end = the day the next starts); dark lines below: actual; shaded: typical band"
-    title = f"100% planned on {plan.hundred_percent:%Y-%m-%d}: {plan.total_weeks} weeks, {plan.range_text}"
-    if progress is not None and not progress.reached_100:
-        title += f"; projected {progress.projected_100:%Y-%m-%d} ({progress.slip_text})"
-    elif progress is not None:
-        title += f"; reached {progress.reached_100:%Y-%m-%d} ({progress.slip_text})"
+    subtitle = ("Bars: what happened and what is planned from now (lighter: still to come; end = the day the next "
+                "starts); dark lines below: the plan made at the start; shaded: typical band")
+    verb = "reached" if plan.reached_100 else "planned"
+    title = f"100% {verb} on {plan.hundred_percent:%Y-%m-%d}: {plan.total_weeks} weeks, {plan.range_text}"
+    if progress is not None and progress.started:
+        title += f"; {progress.slip_text} (the plan at the start said {progress.planned_100:%Y-%m-%d})"
     return titled(chart, title, subtitle)
 
 
@@ -98,7 +103,8 @@ def timeline_evidence(plan: Plan) -> alt.Chart:
 
 @passes_missing
 def timeline_what_if(grid: pl.DataFrame, *, max_hold_days: int = 14) -> alt.Chart:
-    """Total weeks to 100% per daily volume × first-stage share, one panel per risk tier, outside 6–12 marked."""
+    """Total weeks to 100% per daily volume × first-stage share, one panel per risk tier, outside 6–12 marked, and
+    the current setup (the grid's `current` row: the charter's traffic, risk tier and first stage) outlined."""
     frame = grid.with_columns(
         weeks=pl.col("total_weeks").clip(0, _WEEKS_CAP),
         share=pl.col("first_share").replace_strict({s: stage(s) for s in grid["first_share"].unique()},
@@ -121,13 +127,18 @@ def timeline_what_if(grid: pl.DataFrame, *, max_hold_days: int = 14) -> alt.Char
                  alt.Tooltip("first_stage_days:Q"), alt.Tooltip("slowest_stage:N"), alt.Tooltip("band:N")])
     outside = base.transform_filter(alt.datum.band == "outside 6–12 weeks").mark_rect(
         fill=None, stroke=COLOURS["threshold"], strokeWidth=2)
+    current = base.transform_filter(alt.datum.current).mark_rect(fill=None, stroke="#111", strokeWidth=3.5)
     labels = base.mark_text(fontSize=10).encode(
         text="text:N", color=alt.condition(alt.datum.weeks > _WEEKS_CAP / 2, alt.value("white"), alt.value("#222")))
     tiers = [t for t in ("low", "moderate", "high") if t in set(frame["risk_tier"].to_list())]
-    chart = alt.layer(cells, outside, labels, data=frame).properties(width=min(WIDTH // max(len(tiers), 1), 240),
-                                                                     height=30 * len(shares)).facet(
+    chart = alt.layer(cells, outside, current, labels, data=frame).properties(
+        width=min(WIDTH // max(len(tiers), 1), 240), height=30 * len(shares)).facet(
         column=alt.Column("risk_tier:N", sort=tiers, title=None))
-    subtitle = f"Red outline: outside the typical 6–12 weeks; * the first stage needs more than {max_hold_days} days"
+    marked = "".join(f"; black outline: the current setup ({r['daily_interactions']:,} a day, {r['risk_tier']} "
+                     f"risk, first stage {stage(r['first_share'])})" for r in grid.filter(pl.col("current")).rows(
+                         named=True))
+    subtitle = (f"Red outline: outside the typical 6–12 weeks{marked}; * the first stage needs more than "
+                f"{max_hold_days} days")
     return titled(chart, _what_if_finding(grid, max_hold_days), subtitle)
 
 

@@ -26,22 +26,44 @@ reviewed interactions weighted by 1 / inclusion probability, as on the shadow pa
 towards half the limit by one pseudo-failure (a prior worth 2 / limit reviews: a few hundred reviews see only a
 handful of rare failures) — else from the charter: each failure mode at half its limit. The agent's success is
 planned equal to the humans' (the usual non-inferiority design assumption; review verdicts do not measure the
-success metric), the human success rate from the canary table's human arm, else 0.85.
+success metric), the human success rate from the canary's human arm (its daily counts), else 0.85.
 
-As of a day, the plan and the progress read only rows dated on or before it (eval runs, shadow, reviews, the
-canary's human arm, flags), so a page re-rendered for a past week does not change when later rows arrive; the
-plan still starts on the first day with data.
+**The plan follows what happened.** `plan(ws)` starts from that plan as made at the start and replaces what the
+data has overtaken: the phases that ran take their actual dates, each ending on the day the next began (the charter
+and eval set from the first eval run, shadow from the shadow table's first day, each canary stage from the first
+day the flag reached it; earlier canary attempts that ended at 0% make one "canary, rolled back" phase); a phase
+with no data while a later one already started is skipped (0 days, and its why says so: "skipped: no shadow data,
+the canary began on …"); the current canary stage ends the day after canary readiness expects to say expand
+(tomorrow when it says expand today, after its `days_needed` when it holds; its planned length, never before
+tomorrow, when readiness cannot say), any other current phase after its planned length; the rest as planned. Ahead
+or behind (`progress`) is that plan's 100% day against the plan made at the start with the same phases skipped, so a
+canary-only workspace is not "ahead" by a shadow that never ran. Warnings are only about the current phase and those
+still to come.
+
+As of a day, the plan and the progress read only rows dated on or before it (eval runs, shadow, reviews, flags, and
+the canary's traffic — its human arm, first day and readiness — through `canary.daily_counts`, so the plan is the
+same from `canary` rows as from `canary_daily` counts); a page re-rendered for a past week does not change when
+later rows arrive; the plan still starts on the first day with data.
 
 `page(ws, as_of=...)` gives the whole page at once (`TimelinePage`), its `headline` the memo's line;
-`plan(ws)` the plan alone (the CLI's `rolloutkit plan`), `plan_from_charter` the planner without a workspace.
+`plan(ws)` the plan alone (the CLI's `rolloutkit plan`), `plan_from_charter` the planner without a workspace,
+`what_if_grid` that planner over other volumes, risk tiers and first stages (`current` marks the charter's own).
 """
 
+from rolloutkit.timeline._follow import plan
 from rolloutkit.timeline._page import SLUG, TITLE, TimelinePage, page
-from rolloutkit.timeline._plan import assumptions, default_volumes, plan, plan_from_charter, what_if_grid
+from rolloutkit.timeline._plan import (
+    assumptions,
+    default_first_shares,
+    default_volumes,
+    plan_from_charter,
+    what_if_grid,
+)
 from rolloutkit.timeline._progress import progress
 from rolloutkit.timeline._results import TYPICAL_WEEKS, Assumptions, Evidence, Phase, Plan, Progress
 
 __all__ = [
     "SLUG", "TITLE", "TYPICAL_WEEKS", "Assumptions", "Evidence", "Phase", "Plan", "Progress", "TimelinePage",
-    "assumptions", "default_volumes", "page", "plan", "plan_from_charter", "progress", "what_if_grid",
+    "assumptions", "default_first_shares", "default_volumes", "page", "plan", "plan_from_charter", "progress",
+    "what_if_grid",
 ]

@@ -12,7 +12,8 @@ from functools import lru_cache
 from rolloutkit import stats, text
 from rolloutkit.canary import tuning_n, tuning_trials
 from rolloutkit.charter import Charter, RiskTier, Traffic
-from rolloutkit.timeline._results import Assumptions, Evidence
+from rolloutkit.text import pct
+from rolloutkit.timeline._results import Assumptions, Evidence, success_gap
 
 SHADOW_POWER = 0.8
 #: First shares tried when a stage cannot gather its evidence within `max_hold_days`.
@@ -29,8 +30,8 @@ def shadow_days(charter: Charter, tier: RiskTier, worse_rate: float) -> tuple[in
                       + (" (shadow.min_weeks is 0: an internal tool)" if days == 3 else "")), None
     if tier == "high":
         return 7 * policy.max_weeks, f"high risk: the charter's maximum of {policy.max_weeks} weeks", None
-    evidence = (f"{needed.trials:,} reviews to show agent-worse below {limit:.0%} at an expected {worse_rate:.1%}"
-                if needed.trials else f"agent-worse expected at {worse_rate:.1%}, not below the {limit:.0%} limit")
+    evidence = (f"{needed.trials:,} reviews to show agent-worse below {pct(limit)} at an expected {pct(worse_rate)}"
+                if needed.trials else f"agent-worse expected at {pct(worse_rate)}, not below the {pct(limit)} limit")
     weeks_needed = math.ceil(needed.trials / policy.reviews_per_week) if needed.trials else None
     weeks = min(max(weeks_needed or policy.max_weeks, policy.min_weeks), policy.max_weeks)
     why = f"moderate risk: {weeks} weeks within {policy.min_weeks}–{policy.max_weeks}; {evidence}"
@@ -88,9 +89,9 @@ def stage_days(charter: Charter, name: str, share: float, checks: list[Evidence]
     never = [c for c in checks if c.days is None]
     if never:
         what = "; ".join(
-            f"{_label(c.check)} expected at {c.expected:.2%}, not below its {c.limit:.2%} limit"
+            f"{_label(c.check)} expected at {pct(c.expected)}, not below its {pct(c.limit)} limit"
             if c.check.startswith("failure_rate:")
-            else f"success expected {c.expected:+.1%} points against a −{-c.limit:.0%} margin" for c in never)
+            else f"success expected {success_gap(c.expected)} against a {pct(-c.limit)} margin" for c in never)
         return (policy.max_hold_days, f"never passes: {what}; planned at the {policy.max_hold_days}-day maximum",
                 f"{name}: readiness can never pass ({what}); fix the agent before this stage", False)
     slowest = max(checks, key=lambda c: c.days or 0)
@@ -98,8 +99,8 @@ def stage_days(charter: Charter, name: str, share: float, checks: list[Evidence]
     per_day = share * a.daily_interactions if slowest.check.startswith("failure_rate:") else a.daily_interactions
     unit = "agent interactions" if slowest.check.startswith("failure_rate:") else "interactions (both arms)"
     evidence = (f"{slowest.trials:,} {unit} at {per_day:,.0f} a day to show {_label(slowest.check)} "
-                + (f"below {slowest.limit:.2%}" if slowest.check.startswith("failure_rate:")
-                   else f"within the {-slowest.limit:.0%} margin"))
+                + (f"below {pct(slowest.limit)}" if slowest.check.startswith("failure_rate:")
+                   else f"within the {pct(-slowest.limit)} margin"))
     if need <= policy.min_hold_days:
         return policy.min_hold_days, f"the {policy.min_hold_days}-day bake minimum ({need} days of evidence: " \
             f"{evidence})", None, True

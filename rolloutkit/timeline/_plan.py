@@ -1,4 +1,5 @@
-"""The planner: the expected rates a workspace gives as of a day, and the plan a charter and those rates give."""
+"""The planner: the expected rates a workspace gives as of a day, the plan a charter and those rates give (every
+phase planned), and the what-if grid of such plans."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import polars as pl
 
 from rolloutkit import text
 from rolloutkit.charter import Charter, RiskTier
+from rolloutkit.checks import LABELS
 from rolloutkit.shadow import ALL_WEEKS, finding_shares, review_items, verdict_shares
+from rolloutkit.timeline._counts import canary_daily, human_success, rows_as_of
 from rolloutkit.timeline._evidence import round_up, shadow_days, stage_days, stage_evidence
 from rolloutkit.timeline._results import TYPICAL_WEEKS, Assumptions, Evidence, Phase, PhaseKind, Plan
 from rolloutkit.workspace import Workspace
@@ -23,16 +26,14 @@ DEFAULT_HUMAN_SUCCESS = 0.85
 CHARTER_RATE_FRACTION = 0.5
 
 
-def rows_as_of(ws: Workspace, name: str, day: dt.date) -> pl.LazyFrame:
-    """Table `name` cut at `day`: its rows dated on or before that day. The timeline reads every table through
-    here, so a plan or progress as of a past day never sees a later row."""
-    return ws.table(name).filter(pl.col("day") <= day)
-
-
 def assumptions(ws: Workspace, *, as_of: dt.date | str | None = None) -> Assumptions:
     """Expected rates from the workspace as of a day: weighted shadow reviews where they exist, else the charter."""
-    charter = ws.charter
     day = ws.resolve_as_of(as_of)
+    return assumptions_from(ws, day, canary_daily(ws, day))
+
+
+def assumptions_from(ws: Workspace, day: dt.date, daily: pl.DataFrame | None) -> Assumptions:
+    charter = ws.charter
     base = _charter_assumptions(charter)
     rates, worse, source = dict(base.failure_rates), base.agent_worse_rate, base.source
     if ws.has("reviews"):
@@ -48,12 +49,10 @@ def assumptions(ws: Workspace, *, as_of: dt.date | str | None = None) -> Assumpt
                             charter.shadow.max_agent_worse_rate)
             source = f"{items.height:,} reviewed shadow interactions (weighted by inclusion probability)"
     human = base.human_success
-    if ws.has("canary"):
-        row = (rows_as_of(ws, "canary", day).filter(pl.col("arm") == "human")
-               .select(pl.len().alias("n"), pl.col("success").mean().alias("rate")).collect().row(0, named=True))
-        if row["n"]:
-            human = float(row["rate"])
-            source += f"; human success from {row['n']:,} human canary interactions"
+    n, rate = human_success(daily)
+    if rate is not None:
+        human = rate
+        source += f"; human success from {n:,} human canary interactions"
     return Assumptions(daily_interactions=charter.traffic.daily_interactions, failure_rates=rates,
                        human_success=human, success_diff=0.0, agent_worse_rate=worse, source=source)
 
@@ -74,26 +73,8 @@ def _charter_assumptions(charter: Charter) -> Assumptions:
         failure_rates={m.name: m.max_rate * CHARTER_RATE_FRACTION for m in charter.failure_modes},
         human_success=DEFAULT_HUMAN_SUCCESS, success_diff=0.0,
         agent_worse_rate=charter.shadow.max_agent_worse_rate * CHARTER_RATE_FRACTION,
-        source=f"charter (failure modes at {CHARTER_RATE_FRACTION:.0%} of their limits)",
+        source=f"charter (failure modes at {text.pct(CHARTER_RATE_FRACTION)} of their limits)",
     )
-
-
-def plan(ws: Workspace, *, start: dt.date | str | None = None, as_of: dt.date | str | None = None) -> Plan:
-    """The plan for a workspace from what it held on `as_of` (None = the last day with data).
-
-    `start` defaults to the first day with data on or before `as_of`, else `as_of` itself.
-    """
-    day = ws.resolve_as_of(as_of)
-    if start is None:
-        first = (pl.concat([rows_as_of(ws, name, day).select("day") for name in ws.files])
-                 .select(pl.col("day").min()).collect().item() if ws.files else None)
-        start_day = first or day
-    else:
-        start_day = ws.resolve_as_of(start)
-    a = assumptions(ws, as_of=day)
-    return plan_from_charter(ws.charter, start=start_day, expected_rates=a.failure_rates,
-                             human_success=a.human_success, success_diff=a.success_diff,
-                             agent_worse_rate=a.agent_worse_rate, source=a.source)
 
 
 def plan_from_charter(
@@ -131,33 +112,56 @@ def plan_from_charter(
     shadow_length, shadow_why, shadow_warning = shadow_days(charter, tier, a.agent_worse_rate)
     phases = [_phase("charter and eval set", "setup", start, setup,
                      f"{tier} risk: {setup} days to agree the four artifacts and run the 100–300-task eval set")]
-    phases.append(_phase("shadow", "shadow", phases[-1].end, shadow_length, shadow_why))
-    warnings = [shadow_warning] if shadow_warning else []
+    phases.append(_phase("shadow", "shadow", phases[-1].end, shadow_length, shadow_why, warning=shadow_warning))
     evidence: list[Evidence] = []
-    feasible = True
     for share in stages[:-1]:
         name = f"canary {text.stage(share)}"
         checks = stage_evidence(charter, name, share, a)
         evidence += checks
         days, why, warning, ok = stage_days(charter, name, share, checks, a)
-        feasible &= ok
-        warnings += [warning] if warning else []
-        phases.append(_phase(name, "canary", phases[-1].end, days, why, share=share))
-    phases.append(_phase(f"100% supervised (first {SUPERVISION_WINDOW_DAYS} days)", "supervision", phases[-1].end,
-                         SUPERVISION_WINDOW_DAYS,
-                         f"{charter.supervision.sample_rate:.0%} of outputs reviewed, incident log, rollback drills; "
-                         "the riskiest days, shown but not counted", share=1.0, counted=False))
+        phases.append(_phase(name, "canary", phases[-1].end, days, why, share=share, warning=warning,
+                             feasible=ok))
+    phases.append(supervision_phase(charter, phases[-1].end))
     result = Plan(agent=charter.agent, risk_tier=tier, start=start, phases=tuple(phases), evidence=tuple(evidence),
-                  assumptions=a, min_hold_days=policy.min_hold_days, max_hold_days=policy.max_hold_days,
-                  feasible=feasible)
-    if not result.within_typical_range:
-        warnings.append(_range_warning(result, setup, shadow_length))
-    return replace(result, warnings=tuple(warnings))
+                  assumptions=a, min_hold_days=policy.min_hold_days, max_hold_days=policy.max_hold_days)
+    return with_warnings(result)
+
+
+def supervision_phase(charter: Charter, start: dt.date) -> Phase:
+    """The first days at 100%, the riskiest: shown, not counted in prototype-to-100%."""
+    return _phase(f"100% supervised (first {SUPERVISION_WINDOW_DAYS} days)", "supervision", start,
+                  SUPERVISION_WINDOW_DAYS,
+                  f"{text.pct(charter.supervision.sample_rate)} of outputs reviewed, incident log, rollback drills; "
+                  "the riskiest days, shown but not counted", share=1.0, counted=False)
+
+
+def with_warnings(p: Plan) -> Plan:
+    """The plan with the warnings about what is current or still to come, feasible if every phase ahead is, and a
+    warning when the whole is outside the typical weeks (until 100% is reached: then it is history)."""
+    ahead = [ph for ph in p.phases if ph.ahead]
+    warnings = [ph.warning for ph in ahead if ph.warning]
+    feasible = all(ph.feasible for ph in ahead)
+    if not p.reached_100 and not p.within_typical_range:
+        warnings.append(_range_warning(p))
+    return replace(p, warnings=tuple(warnings), feasible=feasible)
+
+
+def check_words(name: str) -> str:
+    """A check's name in words, as pages write it: "failure_rate:wrong_route" → "Failure rate: wrong_route"."""
+    kind, _, detail = name.partition(":")
+    words = LABELS.get(kind, kind.replace("_", " ").capitalize())
+    return f"{words}: {detail}" if detail else words
 
 
 def default_volumes(daily: int) -> list[int]:
-    """Daily volumes around the charter's traffic for the what-if grid: a tenth of it up to five times it."""
-    return sorted({max(10, round_up(round(daily * f))) for f in (0.1, 0.25, 0.5, 1, 2, 5)})
+    """Daily volumes around the charter's traffic for the what-if grid: a tenth of it up to five times it, and the
+    charter's traffic itself."""
+    return sorted({daily, *(max(10, round_up(round(daily * f))) for f in (0.1, 0.25, 0.5, 2, 5))})
+
+
+def default_first_shares(charter: Charter) -> list[float]:
+    """First-stage shares for the what-if grid: 1%, 2% and 5%, and the charter's own first stage."""
+    return sorted({0.01, 0.02, 0.05, charter.canary.stages[0]})
 
 
 def what_if_grid(
@@ -165,24 +169,30 @@ def what_if_grid(
     *,
     volumes: Sequence[int] | None = None,
     risk_tiers: Sequence[RiskTier] = ("low", "moderate", "high"),
-    first_shares: Sequence[float] = (0.01, 0.02, 0.05),
+    first_shares: Sequence[float] | None = None,
     expected_rates: Mapping[str, float] | None = None,
     human_success: float | None = None,
     success_diff: float = 0.0,
+    agent_worse_rate: float | None = None,
 ) -> pl.DataFrame:
-    """Total weeks to 100% for every daily volume × risk tier × first-stage share (the planner, many times).
+    """Total weeks to 100% for every daily volume × risk tier × first-stage share (the planner, many times, each
+    plan from scratch: every phase planned).
 
-    `volumes` defaults to `default_volumes` of the charter's traffic. Columns: daily_interactions, risk_tier,
-    first_share, total_weeks, within_typical_range, feasible, first_stage_days, slowest_stage, stages_past_max_hold.
+    `volumes` defaults to `default_volumes` of the charter's traffic, `first_shares` to `default_first_shares`, so
+    the grid holds the current setup. Columns: daily_interactions, risk_tier, first_share, total_weeks,
+    within_typical_range, feasible, first_stage_days, slowest_stage, stages_past_max_hold, and `current`: the
+    charter's own traffic, risk tier and first stage.
     """
     start = dt.date(2000, 1, 3)  # any Monday: totals do not depend on the calendar
+    setup = (charter.traffic.daily_interactions, charter.risk_tier, charter.canary.stages[0])
     rows = []
     for volume in volumes or default_volumes(charter.traffic.daily_interactions):
         for tier in risk_tiers:
-            for share in first_shares:
+            for share in first_shares or default_first_shares(charter):
                 p = plan_from_charter(charter, start=start, daily_interactions=volume, risk_tier=tier,
                                       first_share=share, expected_rates=expected_rates,
-                                      human_success=human_success, success_diff=success_diff)
+                                      human_success=human_success, success_diff=success_diff,
+                                      agent_worse_rate=agent_worse_rate)
                 canary = [ph for ph in p.phases if ph.kind == "canary"]
                 slowest = max(canary, key=lambda ph: ph.days) if canary else None
                 rows.append({
@@ -191,11 +201,13 @@ def what_if_grid(
                     "feasible": p.feasible, "first_stage_days": canary[0].days if canary else 0,
                     "slowest_stage": slowest.name if slowest else None,
                     "stages_past_max_hold": sum(ph.days > p.max_hold_days for ph in canary),
+                    "current": (volume, tier, share) == setup,
                 })
     return pl.DataFrame(rows, schema={
         "daily_interactions": pl.Int64, "risk_tier": pl.String, "first_share": pl.Float64,
         "total_weeks": pl.Float64, "within_typical_range": pl.Boolean, "feasible": pl.Boolean,
-        "first_stage_days": pl.Int64, "slowest_stage": pl.String, "stages_past_max_hold": pl.Int64})
+        "first_stage_days": pl.Int64, "slowest_stage": pl.String, "stages_past_max_hold": pl.Int64,
+        "current": pl.Boolean})
 
 
 # --- the pieces -------------------------------------------------------------------------------------------------
@@ -210,24 +222,23 @@ def _stages(stages: tuple[float, ...], first_share: float | None) -> tuple[float
 
 
 def _phase(name: str, kind: PhaseKind, start: dt.date, days: int, why: str, *, share: float | None = None,
-           counted: bool = True) -> Phase:
+           counted: bool = True, warning: str | None = None, feasible: bool = True) -> Phase:
     return Phase(name=name, kind=kind, start=start, end=start + dt.timedelta(days=days), days=days, why=why,
-                 share=share, counted=counted)
+                 share=share, counted=counted, warning=warning, feasible=feasible)
 
 
-def _range_warning(p: Plan, setup: int, shadow_days: int) -> str:
+def _range_warning(p: Plan) -> str:
     low, high = TYPICAL_WEEKS
-    canary = [ph for ph in p.phases if ph.kind == "canary"]
-    canary_days = sum(ph.days for ph in canary)
-    floor_days = p.min_hold_days * len(canary)
-    parts = [f"{setup} days of charter and eval set", f"{shadow_days} days of shadow ({p.risk_tier} risk)",
-             f"{canary_days} days of canary over {len(canary)} stages"]
+    counted = [ph for ph in p.phases if ph.counted]
+    days = {kind: sum(ph.days for ph in counted if ph.kind == kind) for kind in ("setup", "shadow", "canary")}
+    stages = [ph for ph in counted if ph.kind == "canary" and ph.share is not None and ph.status != "skipped"]
+    parts = [f"{days['setup']} days of charter and eval set", f"{days['shadow']} days of shadow ({p.risk_tier} risk)",
+             f"{days['canary']} days of canary over {len(stages)} stages"]
     if p.total_weeks > high:
-        slow = [ph for ph in canary if ph.days > p.min_hold_days]
+        slow = [ph for ph in stages if ph.days > p.min_hold_days]
         cause = ("; the evidence stretches " + ", ".join(f"{ph.name} to {ph.days} days" for ph in slow)
                  if slow else "")
         return f"{p.total_weeks} weeks is above the typical {low}–{high}: " + ", ".join(parts) + cause
     return (f"{p.total_weeks} weeks is below the typical {low}–{high}: " + ", ".join(parts)
             + (f"; the canary stages all fit their {p.min_hold_days}-day bake minimum" if
-               canary_days == floor_days else ""))
-
+               all(ph.days == p.min_hold_days for ph in stages) else ""))
