@@ -17,6 +17,7 @@ from rolloutkit.workspace import Workspace, load_workspace
 
 if TYPE_CHECKING:  # for editors and type checkers; at run time `__getattr__` imports them on first use
     from rolloutkit import (
+        audit,
         canary,
         charts,
         evalset,
@@ -33,7 +34,7 @@ if TYPE_CHECKING:  # for editors and type checkers; at run time `__getattr__` im
 
 __version__ = "0.1.0"
 #: Subpackages imported on first attribute access.
-_LAZY = ("canary", "charts", "evalset", "memo", "paths", "render", "report", "shadow", "stats", "supervision",
+_LAZY = ("audit", "canary", "charts", "evalset", "memo", "paths", "render", "report", "shadow", "stats", "supervision",
          "synth", "timeline")
 __all__ = [
     "Charter", "CharterError", "DataError", "MissingTableError", "RolloutkitError", "Workspace", "load_charter",
