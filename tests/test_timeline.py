@@ -349,6 +349,7 @@ def test_warnings_are_about_what_is_current_or_still_to_come(demo: Path) -> None
     refunds = timeline.page(rk.load_workspace(demo / "support-refunds"))
     assert refunds.plan.reached_100 and refunds.plan.warnings == ()
     assert refunds.notes == [f"The ladder is complete: 100% since {refunds.progress.reached_100}."]
+    assert refunds.headline.sentence.startswith(f"Reached 100% on {refunds.progress.reached_100} (")
 
 
 def test_the_what_if_grid_marks_the_current_setup(tmp_path: Path) -> None:

@@ -113,5 +113,7 @@ def _headline(p: Plan, prog: Progress, quiet: str) -> Headline:
                         sentence=f"Not started: {quiet}; planned {planned}")
     late = prog.slip_days > 2
     status = "bad" if not p.feasible else "warn" if late or not p.within_typical_range or p.warnings else "good"
+    sentence = (f"Reached {planned}; {prog.slip_text} (the plan at the start said {prog.planned_100})"
+                if prog.reached_100 else f"Planned {planned}; {prog.sentence}")
     return Headline(page=SLUG, title=TITLE, status=status, heading=HEADING, decision=prog.state, details=details,
-                    sentence=f"Planned {planned}; {prog.sentence}")
+                    sentence=sentence)
