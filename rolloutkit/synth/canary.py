@@ -213,7 +213,9 @@ def canary_frame(n_rows: int, *, seed: int = 0) -> pl.DataFrame:
     # In chunks, so the temporaries of one chunk (not of all rows) sit beside the result.
     chunks = [live_rows(sc, rng, ts[i:i + FRAME_CHUNK], share[i:i + FRAME_CHUNK], rates, prefix="cn-", enums=True,
                         first_id=i + 1, session=session[i:i + FRAME_CHUNK]) for i in range(0, ts.size, FRAME_CHUNK)]
-    return pl.concat(chunks) if chunks else live_rows(sc, rng, ts, share, rates, prefix="cn-", enums=True)
+    frame = pl.concat(chunks) if chunks else live_rows(sc, rng, ts, share, rates, prefix="cn-", enums=True)
+    # the agent version serving the canary: one version throughout, as an Enum so it costs a byte a row
+    return frame.with_columns(agent_version=pl.lit("v1.1", dtype=pl.Enum(["v1.1"])))
 
 
 def canary_frame_flags() -> pl.DataFrame:

@@ -30,6 +30,9 @@ def charter(sc: Scenario) -> dict:
         "agent": sc.agent,
         "task": sc.task,
         "owner": sc.owner,
+        # who may change the flag: the owner, the release pipeline and two named people (dev.patel, who also
+        # changes it in the synthetic history, is not one, so the audit has an unauthorized change to show)
+        "rollback_authority": [sc.owner, "release-bot", "maria.lopez", "sre-oncall"],
         "risk_tier": sc.risk_tier,
         "timezone": sc.timezone,
         "success_metric": {"name": sc.success_name, "description": sc.success_description,
