@@ -14,16 +14,18 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+import yaml
 
 from rolloutkit import audit, canary, synth
 from rolloutkit.cli import main
 from rolloutkit.errors import MissingTableError
 from rolloutkit.workspace import load_workspace
 
-AUTHORITY = "rollback_authority: [maria.lopez, sre-oncall]\n"
+AUTHORITY = ("maria.lopez", "sre-oncall")
 
 
-def write(folder: Path, scenario: str, *, authority: str = AUTHORITY, moves: dict | None = None) -> Path:
+def write(folder: Path, scenario: str, *, authority: tuple[str, ...] | None = AUTHORITY,
+          moves: dict | None = None) -> Path:
     """A synthetic workspace whose flag changes at `moves` ({old ts: new ts}) are moved, zero_at with them.
 
     Its incident log and eval set are left out, so the daily decisions rest on the canary's counts alone.
@@ -31,8 +33,11 @@ def write(folder: Path, scenario: str, *, authority: str = AUTHORITY, moves: dic
     synth.write_workspace(folder, scenario, seed=0)
     for table in ("incidents", "evals"):
         (folder / f"{table}.parquet").unlink(missing_ok=True)
-    with (folder / "charter.yaml").open("a") as charter:
-        charter.write(authority)
+    charter = yaml.safe_load((folder / "charter.yaml").read_text())
+    charter.pop("rollback_authority", None)
+    if authority is not None:
+        charter["rollback_authority"] = list(authority)
+    (folder / "charter.yaml").write_text(yaml.safe_dump(charter, sort_keys=False))
     flags = pl.read_parquet(folder / "flags.parquet")
     for old, new in (moves or {}).items():
         shift = new - old
@@ -164,7 +169,7 @@ def test_entering_the_canary_before_the_shadow_gate_said_ready_is_an_override(tm
 
 
 def test_the_authority_is_the_owner_when_the_charter_names_nobody(tmp_path):
-    result = audit.audit(load_workspace(write(tmp_path / "owner", "low_traffic", authority="")))
+    result = audit.audit(load_workspace(write(tmp_path / "owner", "low_traffic", authority=None)))
     assert result.rollback_authority == ("people-ops",)
     assert [c.authorized for c in result.changes] == [False, False]
 

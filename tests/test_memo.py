@@ -108,11 +108,8 @@ def test_the_week_to_2026_11_15_moved_to_40_percent(weeks):
         {"kind": "incident", "id": "INC-0003", "severity": "sev3", "opened": "2026-11-14",
          "sentence": "New incident INC-0003 (sev3), opened 2026-11-14."},
     ]
-    # the demo charter gives the owner team (finance-ops) the authority, so a person's change is flagged
-    assert of_kind(changes, "unauthorized") == [{
-        "kind": "unauthorized", "ts": "2026-11-13T09:02:00+00:00", "actor": "maria.lopez",
-        "sentence": "maria.lopez changed the flag 15% → 40% on 2026-11-13 but is not in the rollback authority "
-                    "(finance-ops)."}]
+    # maria.lopez is in the demo's rollback authority, so her expansion is no unauthorized change
+    assert of_kind(changes, "unauthorized") == []
     assert of_kind(changes, "regression") == []  # no eval run that week
     assert of_kind(changes, "check") == []  # a new stage restarts its checks: the stage change is the news
 
