@@ -17,7 +17,7 @@ __all__ = ["canary_decision_history", "canary_failure_bounds", "canary_guardrail
            "canary_traffic_share"]
 
 _DECISIONS = ["expand", "hold", "rollback"]
-_DAY = alt.X("day:T", title=None, axis=alt.Axis(format="%b %d"))
+_DAY = alt.X("day:T", title=None, axis=alt.Axis(format="%Y-%m-%d", labelAngle=-30))
 _NO_TRAFFIC = "no canary traffic yet"
 
 
@@ -26,13 +26,13 @@ def _history_title(history: pl.DataFrame) -> str:
     last = history.row(-1, named=True)
     if rollbacks.height:
         first = rollbacks.row(0, named=True)
-        return f"Rollback first called on {first['day']:%b %d} at {stage(first['stage'])} ({first['driver_label']})"
+        return f"Rollback first called on {first['day']:%Y-%m-%d} at {stage(first['stage'])} ({first['driver_label']})"
     if last["decision"] == "expand":
-        return f"Ready to expand from {stage(last['stage'])} as of {last['day']:%b %d}"
+        return f"Ready to expand from {stage(last['stage'])} as of {last['day']:%Y-%m-%d}"
     if last["stage"] == 0:
-        return f"The agent is at 0% as of {last['day']:%b %d}"
+        return f"The agent is at 0% as of {last['day']:%Y-%m-%d}"
     if last["stage"] >= 1:
-        return f"At 100% as of {last['day']:%b %d}: the rollout is complete and supervision applies"
+        return f"At 100% as of {last['day']:%Y-%m-%d}: the rollout is complete and supervision applies"
     return f"Holding at {stage(last['stage'])}: {last['driver_label'].lower()} not yet passed"
 
 
