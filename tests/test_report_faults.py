@@ -243,18 +243,21 @@ def test_a_full_disk_while_finishing_the_week_fails_clearly_and_keeps_earlier_re
 
 
 @pytest.mark.slow
-def test_a_kernel_enforced_write_limit_stops_the_run_clearly(earlier):
+def test_a_kernel_enforced_write_limit_stops_the_run_clearly(tmp_path, earlier):
     """A real write failure across every process of the run, without mounting anything: `RLIMIT_FSIZE` makes
-    any write past 128 KB fail with EFBIG (the HTML export of a page is bigger), in the run, its workers and its
-    kernels alike — as a full disk would. What it does not cover: ENOSPC's own message."""
-    ws, quick, out = earlier
+    any write past 128 KB fail with EFBIG, in the run, its workers and its kernels alike — as a full disk would.
+    The notebook prints 300 KB, so the worker's write of the executed notebook fails. What it does not cover:
+    ENOSPC's own message."""
+    ws, _, out = earlier
     before = digest(out)
+    big = tmp_path / "big"
+    write_notebook(big, "big", "print('x' * 300_000)")
 
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (128 * 1024, 128 * 1024))
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 
-    done = subprocess.run([*CLI, str(ws), "--out", str(out), "--as-of", AS_OF, "--notebooks", str(quick),
+    done = subprocess.run([*CLI, str(ws), "--out", str(out), "--as-of", AS_OF, "--notebooks", str(big),
                            "--no-builtin"], capture_output=True, text=True, timeout=300, preexec_fn=limit)
     assert done.returncode == 1
     assert f"rolloutkit report: cannot write the report into {out}: File too large" in done.stderr

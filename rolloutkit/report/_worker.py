@@ -90,7 +90,7 @@ def execute_notebook(job: Job) -> tuple[NotebookRun, dict | None]:
         error = f"{exc.ename}: {exc.evalue}"
     except OSError as exc:
         if exc.errno in WRITE_ERRNOS:
-            write_error = _problem(exc)
+            write_error = _problem(exc, executed)
         error = f"{type(exc).__name__}: {exc}"
     except Exception as exc:  # noqa: BLE001 — a kernel that dies must not take the other notebooks with it
         error = _describe(exc)
@@ -101,7 +101,7 @@ def execute_notebook(job: Job) -> tuple[NotebookRun, dict | None]:
             export_html(executed, folder / f"{job.notebook}.html", nav=nav(job.agent, job.week, job.notebook))
         except OSError as exc:
             if exc.errno in WRITE_ERRNOS:
-                write_error = _problem(exc)
+                write_error = _problem(exc, folder / f"{job.notebook}.html")
             error = error or f"HTML export failed: {type(exc).__name__}: {exc}"
         except Exception as exc:  # noqa: BLE001
             error = error or f"HTML export failed: {type(exc).__name__}: {exc}"
@@ -112,8 +112,9 @@ def execute_notebook(job: Job) -> tuple[NotebookRun, dict | None]:
     return run, write_error
 
 
-def _problem(exc: OSError) -> dict:
-    return {"errno": exc.errno, "strerror": exc.strerror, "filename": exc.filename}
+def _problem(exc: OSError, writing: Path) -> dict:
+    """What could not be written, for the run's message (a failed write() names no file of its own)."""
+    return {"errno": exc.errno, "strerror": exc.strerror, "filename": exc.filename or str(writing)}
 
 
 def _describe(exc: Exception) -> str:
