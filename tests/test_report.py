@@ -139,10 +139,14 @@ def test_a_workspace_whose_charter_cannot_be_read_is_listed_by_its_folder(tmp_pa
     folder = tmp_path / "broken-agent"
     folder.mkdir()
     (folder / "charter.yaml").write_text("- a list, not a charter\n")
+    empty = tmp_path / "no-charter"
+    empty.mkdir()
     out = tmp_path / "reports"
-    result = report.run([folder], as_of="2026-11-22", out=out)
-    assert list(result.failed_workspaces) == ["broken-agent"]
-    assert "broken-agent/2026-W47/index.html" in (out / "index.html").read_text()
+    result = report.run([folder, empty], as_of="2026-11-22", out=out)
+    assert sorted(result.failed_workspaces) == ["broken-agent", "no-charter"]
+    assert "no charter.yaml here" in result.failed_workspaces["no-charter"]
+    portfolio = (out / "index.html").read_text()
+    assert "broken-agent/2026-W47/index.html" in portfolio and "no-charter/2026-W47/index.html" in portfolio
 
 
 @pytest.mark.parametrize(("zone", "expected"), [

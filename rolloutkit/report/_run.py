@@ -89,7 +89,15 @@ def _render(workspaces: list[str | Path], result: RunResult, staging: Path, *, p
             timeout: float) -> None:
     opened: list[tuple[Workspace, dt.date]] = []
     failed: list[tuple[str, dt.date, Path, RolloutkitError]] = []
-    for folder in [ws for arg in workspaces for ws in find_workspaces(arg)]:
+    folders = []
+    for arg in workspaces:
+        try:
+            folders += find_workspaces(arg)
+        except RolloutkitError as exc:  # a path without a charter: still a row, under its folder's name
+            name = Path(arg).resolve().name
+            failed.append((name, day or default_as_of("UTC", now=now), Path(arg), exc))
+            result.failed_workspaces[name] = str(exc)
+    for folder in folders:
         ws = None
         try:
             ws = load_workspace(folder)
