@@ -382,3 +382,29 @@ def test_numbers_read_as_percentages_without_scientific_notation(demo: Path) -> 
     texts = [page.headline.sentence, *page.notes, *page.assumptions, page.progress_note, *cells]
     assert not [t for t in texts if "e-0" in t or "e+0" in t]
 
+
+
+@pytest.mark.parametrize("scenario", [name for name, s in synth.SCENARIOS.items() if s.ladder])
+def test_the_plan_is_the_same_from_rows_and_from_daily_counts(
+        scenario: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = tmp_path / "rows"
+    synth.write_workspace(rows, scenario, seed=0)
+    counts = tmp_path / "counts"
+    shutil.copytree(rows, counts)
+    from_rows = rk.load_workspace(rows)
+    canary.daily_counts(from_rows).write_parquet(counts / "canary_daily.parquet")
+    (counts / "canary.parquet").unlink()
+    from_counts = rk.load_workspace(counts)
+    assert from_counts.has("canary_daily") and not from_counts.has("canary")
+    first_canary = canary.daily_counts(from_rows)["day"].min()
+    for day in (None, first_canary + dt.timedelta(days=3), first_canary + dt.timedelta(days=17)):
+        pages = [timeline.page(ws, as_of=day) for ws in (from_rows, from_counts)]
+        assert pages[0].plan.to_dict() == pages[1].plan.to_dict()
+        assert pages[0].progress.to_dict() == pages[1].progress.to_dict()
+        assert pages[0].headline == pages[1].headline
+    assert "human canary interactions" in pages[0].plan.assumptions.source
+    outputs = []
+    for ws in (rows, counts):
+        assert main(["plan", str(ws), "--json"]) == 0
+        outputs.append(json.loads(capsys.readouterr().out))
+    assert outputs[0] == outputs[1]
