@@ -48,7 +48,11 @@ def daily_counts(ws: Workspace, *, as_of: dt.date | str | None = None) -> pl.Dat
     `as_of` are ignored.
     """
     day = ws.resolve_as_of(as_of)
-    return _stored_counts(ws, day) if ws.has("canary_daily") else _daily_counts(ws, day, _flags(ws, day)["ts"])
+    if ws.has("canary_daily"):
+        return _stored_counts(ws, day)
+    # without a flag history every interaction is before the first flag: one segment, `segment_start` null
+    times = _flags(ws, day)["ts"] if ws.has("flags") else pl.Series("ts", [], dtype=pl.Datetime("us", "UTC"))
+    return _daily_counts(ws, day, times)
 
 
 def _stored_counts(ws: Workspace, day: dt.date) -> pl.DataFrame:
