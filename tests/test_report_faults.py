@@ -175,7 +175,7 @@ def test_a_second_run_refuses_while_the_first_holds_the_folder_and_a_dead_holder
         assert digest(out) == before, "the refused run wrote nothing"
     finally:
         holder.kill()
-        holder.wait()
+        holder.communicate()
     assert f'"pid": {holder.pid}' in (out / report.LOCK_NAME).read_text(), "SIGKILL leaves a stale lock file"
     result = report.run([ws], as_of=AS_OF, out=out, notebooks=quick, builtin=False)
     assert result.ok

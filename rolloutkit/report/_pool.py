@@ -34,10 +34,11 @@ STARTUP_LIMIT = 120.0
 class _Worker:
     def __init__(self, *, mark: str, env: dict[str, str], log: Path) -> None:
         self.mark, self.log = mark, log
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "rolloutkit.report._worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=log.open("ab"), env={**env, PROCESS_MARK: mark, LOG_VAR: str(log)}, start_new_session=True,
-            close_fds=True)
+        with log.open("ab") as stderr:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "rolloutkit.report._worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=stderr, env={**env, PROCESS_MARK: mark, LOG_VAR: str(log)}, start_new_session=True,
+                close_fds=True)
         os.set_blocking(self.proc.stdout.fileno(), False)
         self.started = time.monotonic()
         self.ready = False
