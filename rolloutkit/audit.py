@@ -174,6 +174,7 @@ def audit(ws: Workspace, *, as_of: dt.date | str | None = None) -> Audit:
     Raises `MissingTableError` without a `flags` table.
     """
     day = ws.resolve_as_of(as_of)
+    ws = ws.cut(day)
     charter = ws.charter
     table = ws.table("flags")
     zero_at = (pl.col("zero_at") if "zero_at" in table.collect_schema()

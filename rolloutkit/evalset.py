@@ -325,6 +325,7 @@ class EvalSetPage:
 def page(ws: Workspace, *, as_of: dt.date | str | None = None, confidence: float = 0.95) -> EvalSetPage:
     """Coverage, pass rates, the last two versions compared and the growth of the set, as of `as_of`."""
     day = ws.resolve_as_of(as_of)
+    ws = ws.cut(day)
     try:
         rates = pass_rates(ws, as_of=day, confidence=confidence)
     except MissingTableError as exc:

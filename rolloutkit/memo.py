@@ -81,6 +81,7 @@ class MemoPage:
 def page(ws: Workspace, *, as_of: dt.date | str | None = None) -> MemoPage:
     """The week's memo as of `as_of` (None = the last day with data)."""
     day = ws.resolve_as_of(as_of)
+    ws = ws.cut(day)
     now = headlines(ws, as_of=day)
     return MemoPage(workspace=ws, as_of=day, headlines=now, changes=changes(ws, as_of=day, current=now),
                     charter_artifacts=charter_artifacts(ws.charter), freshness=freshness(ws, as_of=day),

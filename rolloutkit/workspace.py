@@ -17,6 +17,9 @@ from rolloutkit.errors import DataError, MissingTableError, RolloutkitError
 from rolloutkit.sources import SOURCES_FILE, load_sources, read
 from rolloutkit.tables import CONTRACTS, COUNT_CONTRACTS, TABLE_NAMES, Source, find_table
 
+#: Columns that record a later event of a row (an incident closed, a rollback that reached 0%): unknown until then.
+_LATER_EVENTS = ("closed_at", "zero_at")
+
 
 @dataclass
 class Workspace:
@@ -25,6 +28,8 @@ class Workspace:
     #: Each table present, by name: where its rows are and how they map onto the contract.
     sources: dict[str, Source]
     _cache: dict[str, pl.LazyFrame] = field(default_factory=dict, repr=False)
+    #: The day `cut` cut this workspace at; None: every row.
+    cut_day: dt.date | None = None
 
     @property
     def agent(self) -> str:
@@ -52,6 +57,24 @@ class Workspace:
                                      failure_modes=self.charter.failure_mode_names,
                                      timezone=self.charter.timezone)
         return self._cache[name]
+
+    def cut(self, as_of: str | dt.date | None) -> Workspace:
+        """The workspace as it stood at the end of `as_of` (None = the last day with data): each table's rows dated
+        on or before that day, a table with no such row left out (as a table without rows is), and what a kept row
+        records of later events (`closed_at`, `zero_at` after that day) not known yet. Every phase reads its
+        workspace through this, so a day's pages and JSON never change when later rows arrive."""
+        day = self.resolve_as_of(as_of)
+        if self.cut_day is not None and self.cut_day <= day:
+            return self
+        tables = {name: self.table(name).filter(pl.col("day") <= day) for name in self.sources}
+        sizes = pl.collect_all([frame.select(pl.len()) for frame in tables.values()])
+        kept = {name: frame for (name, frame), size in zip(tables.items(), sizes, strict=True) if size.item()}
+        for name, frame in kept.items():
+            later = [c for c in _LATER_EVENTS if c in frame.collect_schema()]
+            kept[name] = frame.with_columns(pl.when(pl.col(c).dt.convert_time_zone(self.charter.timezone).dt.date()
+                                                    <= day).then(pl.col(c)).alias(c) for c in later)
+        return Workspace(path=self.path, charter=self.charter, sources={n: self.sources[n] for n in kept},
+                         _cache=kept, cut_day=day)
 
     def validate(self) -> None:
         """Read and check every table present; raises the first `DataError`."""

@@ -99,7 +99,7 @@ def test_every_change_beside_the_advice_of_the_day_before(expanded_on_hold):
     rows = [(c.day.isoformat(), c.from_share, c.to_share, c.kind, c.recommendation, c.followed, c.authorized)
             for c in result.changes]
     assert rows == [
-        ("2026-10-05", 0.0, 0.0, "same", "continue_shadow", True, False),  # release-bot: not in the authority
+        ("2026-10-05", 0.0, 0.0, "same", None, True, False),  # release-bot: not in the authority; no row before it
         ("2026-10-26", 0.0, 0.05, "ramp", "ready_for_canary", True, True),  # the shadow gate let it start
         ("2026-11-03", 0.05, 0.15, "ramp", "expand", True, False),  # dev.patel: followed, not authorized
         ("2026-11-04", 0.15, 0.0, "drill", "hold", True, True),  # a drill is not a rollback

@@ -167,7 +167,7 @@ def test_as_of_leaves_out_later_runs(workspace):
 def test_page_before_the_first_run_says_not_started(workspace):
     before = evalset.page(workspace(_paired(3, 1, 1, 1)), as_of="2026-08-31")
     assert before.headline.status == "missing"
-    assert before.headline.sentence == "Not started: no eval runs up to 2026-08-31."
+    assert before.headline.sentence == "Not started: this workspace has no `evals` table yet."  # as of that day
     assert isinstance(before.coverage, Missing) and before.note == before.growth
 
 

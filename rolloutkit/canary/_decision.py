@@ -20,7 +20,7 @@ from rolloutkit.workspace import Workspace
 
 def readiness(ws: Workspace | CanaryCounts, *, as_of: dt.date | str | None = None) -> Readiness:
     """Today's decision for the stage in force at the end of `as_of` (None = the last day with data)."""
-    counts = counts_of(ws, as_of)
+    counts = counts_of(ws.cut(as_of) if isinstance(ws, Workspace) else ws, as_of)
     if as_of is None or isinstance(ws, Workspace):
         return evaluate(counts, counts.as_of)
     return evaluate(counts, as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(as_of))

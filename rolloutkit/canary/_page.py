@@ -61,6 +61,7 @@ def page(ws: Workspace, *, as_of: dt.date | str | None = None) -> CanaryPage:
     """The canary readiness page as of the end of `as_of` (None = the last day with data); never raises for a
     missing table. Bad data (`DataError`) still raises."""
     day = ws.resolve_as_of(as_of)
+    ws = ws.cut(day)
     opened = incidents(ws, as_of=day)
     try:
         counts = canary_counts(ws, as_of=day)

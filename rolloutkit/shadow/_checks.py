@@ -36,7 +36,8 @@ from rolloutkit.workspace import Workspace
 def gate(ws: Workspace, *, as_of: str | dt.date | None = None) -> ShadowGate:
     """The shadow gate as of a day (default: the last day with data). Raises MissingTableError without a
     shadow table; without reviews it decides on time alone (never ready)."""
-    return evidence(ws, ws.resolve_as_of(as_of)).gate
+    day = ws.resolve_as_of(as_of)
+    return evidence(ws.cut(day), day).gate
 
 
 def evidence(ws: Workspace, day: dt.date) -> Evidence:

@@ -108,6 +108,7 @@ class ShadowPage:
 def page(ws: Workspace, *, as_of: str | dt.date | None = None) -> ShadowPage:
     """Everything the shadow comparison page shows, as of a day (default: the last day with data)."""
     day = ws.resolve_as_of(as_of)
+    ws = ws.cut(day)
     try:
         found = evidence(ws, day)
     except MissingTableError as exc:

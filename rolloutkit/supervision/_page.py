@@ -184,6 +184,7 @@ def page(ws: Workspace, *, as_of: dt.date | str | None = None, window_days: int 
          max_days_between_drills: int = 30, sample_tolerance: float = 0.10) -> SupervisionPage:
     """The supervision page as of `as_of`; the agenda covers the `window_days` days ending `as_of`."""
     day = ws.resolve_as_of(as_of)
+    ws = ws.cut(day)
     if ws.has("flags") or ws.has("reviews"):
         start = _or_missing(lambda: supervision_start(ws, as_of=day))
     else:

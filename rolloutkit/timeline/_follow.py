@@ -28,7 +28,8 @@ def plan(ws: Workspace, *, start: dt.date | str | None = None, as_of: dt.date | 
 
     `start` defaults to the first day with data on or before `as_of`, else `as_of` itself.
     """
-    return plan_and_history(ws, start=start, day=ws.resolve_as_of(as_of))[0]
+    day = ws.resolve_as_of(as_of)
+    return plan_and_history(ws.cut(day), start=start, day=day)[0]
 
 
 def plan_and_history(ws: Workspace, *, start: dt.date | str | None, day: dt.date) -> tuple[Plan, History]:

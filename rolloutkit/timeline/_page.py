@@ -77,6 +77,7 @@ class TimelinePage:
 def page(ws: Workspace, *, as_of: dt.date | str | None = None) -> TimelinePage:
     """The timeline page as of `as_of` (None = the last day with data)."""
     day = ws.resolve_as_of(as_of)
+    ws = ws.cut(day)
     planned, happened = plan_and_history(ws, start=None, day=day)
     prog = progress_of(planned, happened)
     quiet = f"no eval run, shadow interaction or flag change on or before {day}"
