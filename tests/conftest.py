@@ -1,4 +1,4 @@
-"""Shared fixtures: a valid charter mapping and a writer for small workspaces."""
+"""Shared fixtures: a valid charter mapping, a writer for small workspaces, one local Spark session."""
 
 from __future__ import annotations
 
@@ -43,3 +43,14 @@ def make_workspace(tmp_path: Path):
         return folder
 
     return write
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local Spark session for the whole run (two cores, four shuffle partitions, no UI)."""
+    from rolloutkit import counts
+
+    session = counts.spark_session("local[2]")
+    session.conf.set("spark.sql.shuffle.partitions", "4")
+    yield session
+    session.stop()

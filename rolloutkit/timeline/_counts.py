@@ -85,7 +85,7 @@ def history(ws: Workspace, day: dt.date, daily: pl.DataFrame | None) -> History:
     now = flags["flag"][-1] if flags.height else 0.0
     # the decision the canary page shows (its incidents and eval regressions included), from the same counts
     ready = canary.readiness(ws, as_of=day) if daily is not None and daily.height and EPS < now < 1 - EPS else None
-    shadow_start, shadow_end = first_and_last_day(ws, "shadow", day)
+    shadow_start, shadow_end = first_and_last_day(ws, "shadow" if ws.has("shadow") else "shadow_daily", day)
     return History(as_of=day, eval_start=first_and_last_day(ws, "evals", day)[0], shadow_start=shadow_start,
                    shadow_end=shadow_end, flags=flags, readiness=ready)
 
