@@ -207,11 +207,12 @@ def _duckdb_kind(kind: str) -> Kind:
 
 
 def spark_session(master: str = "local[2]") -> Any:
-    """A Spark session for counting: UTC session zone, no UI, quiet logs."""
+    """A Spark session for counting: UTC session zone, no UI or progress bars, quiet logs."""
     from pyspark.sql import SparkSession
 
     spark = (SparkSession.builder.master(master).appName("rolloutkit counts")
-             .config("spark.ui.enabled", "false").config("spark.sql.session.timeZone", "UTC").getOrCreate())
+             .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
+             .config("spark.sql.session.timeZone", "UTC").getOrCreate())
     spark.sparkContext.setLogLevel("ERROR")
     return spark
 
