@@ -1,7 +1,8 @@
 """No customer text in HTML or JSON (issue 13): a synthetic workspace whose every column that can carry customer data
 has an email, a phone number, a card number and a name planted in it renders its weekly report and its CLI JSON, and
-no output holds a planted value or a raw id. Staff columns (reviewer, actor, reason), versions and run ids, and
-categories (segment, kind, category, verdict, failure mode, source) stay as they are: they may appear."""
+no output holds a planted value or a raw id. Staff columns (reviewer, actor, reason), the team's own catalogue keys
+(incident ids, eval task ids: a page names them so a reader can open the incident or the task), versions and run
+ids, and categories (segment, kind, category, verdict, failure mode, source) stay as they are: they may appear."""
 
 from __future__ import annotations
 
@@ -29,9 +30,6 @@ CUSTOMER_COLUMNS = {
 }
 #: The ids as the synthetic workspace writes them: interactions (canary, shadow) and sessions.
 RAW_IDS = re.compile(r"\bsr-(?:cn|sh)-\d{7}\b|\bsh-\d+\b")
-#: Eval task ids get values of their own, so a page naming a task is told apart from one printing customer text.
-TASK_PLANTED = ("john.roe@example.org", "+44 20 7946 0958", "5555 5555 5555 4444", "Grace Hopper")
-TASK_IDS = re.compile(r"\bT-\d{4}\b")
 AS_OF = "2026-11-22"
 
 
@@ -39,10 +37,9 @@ AS_OF = "2026-11-22"
 def planted(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("pii") / "support-refunds"
     synth.write_workspace(folder, "supervised", seed=0)
-    for table, columns in {**CUSTOMER_COLUMNS, "evals": ("task_id",)}.items():
-        suffix = " <" + " | ".join(TASK_PLANTED if table == "evals" else PLANTED) + ">"
+    for table, columns in CUSTOMER_COLUMNS.items():
         file = folder / f"{table}.parquet"
-        pl.read_parquet(file).with_columns(pl.col(c) + suffix for c in columns).write_parquet(file)
+        pl.read_parquet(file).with_columns(pl.col(c) + SUFFIX for c in columns).write_parquet(file)
     return folder
 
 
@@ -91,13 +88,4 @@ def test_the_planted_workspace_is_valid_and_carries_the_text(planted: Path) -> N
 @pytest.mark.slow
 def test_no_page_or_json_holds_customer_text(outputs: dict[str, str]) -> None:
     leaks = _leaks(outputs, PLANTED, RAW_IDS)
-    assert not leaks, "\n".join(leaks)
-
-
-@pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="eval task ids are printed as they are: canary/_versions.py:64-65 (readiness "
-                   "reasons and `regressed`), evalset.py:127 (`regressed_task_ids` in summary.json) and :243 (the "
-                   "regressed-tasks table), supervision/_agenda.py:70 (agenda `id`)")
-def test_eval_task_ids_are_references(outputs: dict[str, str]) -> None:
-    leaks = _leaks(outputs, TASK_PLANTED, TASK_IDS)
     assert not leaks, "\n".join(leaks)

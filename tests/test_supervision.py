@@ -377,7 +377,7 @@ def test_human_path_fails_when_recent_days_fall_below_the_charter_minimum(ws):
     assert set(path["human"]) == {0} and path["below"].all() and set(path["minimum"]) == {20}
     check = sup.human_path_check
     assert (check.name, check.label, check.status, check.on_fail, check.threshold) == (
-        "human_path", "Human path", "fail", "hold", 20.0)
+        "human_path", "Human-only path kept warm", "fail", "hold", 20.0)
     assert "below 20 a day on 7 of the last 7 days" in check.sentence
     assert sup.headline.details["checks"][-1] == check.to_dict()
     assert [c.name for c in sup.checks] == ["agent_worse_rate", "failure_rate:wrong_policy",
