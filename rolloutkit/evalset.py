@@ -331,9 +331,6 @@ def page(ws: Workspace, *, as_of: dt.date | str | None = None, confidence: float
     except MissingTableError as exc:
         missing = missing_table(exc.table)
         return _empty_page(ws, day, missing, missing_headline(SLUG, TITLE, missing))
-    if rates.is_empty():
-        missing = Missing(f"No eval runs up to {day.isoformat()}.", "Run an agent version on the eval set.")
-        return _empty_page(ws, day, missing, _not_started(f"no eval runs up to {day.isoformat()}."))
     cov = coverage(ws, as_of=day)
     if rates.height >= 2:
         comparison: VersionComparison | Missing = compare(ws, as_of=day, confidence=confidence)
@@ -353,10 +350,6 @@ def _empty_page(ws: Workspace, day: dt.date, missing: Missing, headline: Headlin
     return EvalSetPage(agent=ws.agent, as_of=day, coverage=missing, pass_rates=missing, comparison=missing,
                        regressed_tasks=missing, growth=missing, note=missing,
                        headline=dataclasses.replace(headline, heading=f"{TITLE}: not started"))
-
-
-def _not_started(what: str) -> Headline:
-    return Headline(page=SLUG, title=TITLE, status="missing", sentence=f"Not started: {what}")
 
 
 def _headline(cov: Coverage, rates: pl.DataFrame, comparison: VersionComparison | Missing) -> Headline:
