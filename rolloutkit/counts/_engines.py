@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import tempfile
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
@@ -247,7 +248,9 @@ def _spark(source: Source, spark: Any, master: str) -> SqlRunner:
                 with contextlib.redirect_stdout(shown):
                     result.explain()
                 runner.plan = shown.getvalue()
-            return pl.from_arrow(result.toArrow())
+            with warnings.catch_warnings():  # Arrow, not pandas, carries the result
+                warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas", FutureWarning)
+                return pl.from_arrow(result.toArrow())
         except PySparkException as exc:
             raise DataError(source.label, f"cannot be counted with Spark: {str(exc).splitlines()[0]}") from None
 
