@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import shutil
 from collections import defaultdict
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -21,7 +22,7 @@ import sqlglot
 import yaml
 from polars.testing import assert_frame_equal
 
-from rolloutkit import canary, counts, load_workspace
+from rolloutkit import canary, counts, load_workspace, paths
 from rolloutkit.cli import main
 from rolloutkit.errors import DataError, MissingTableError, RolloutkitError
 from rolloutkit.tables import read_table
@@ -448,3 +449,13 @@ def test_spark_reads_a_spark_path_source(spark, new_york: Path) -> None:
     assert_frame_equal(_without_stamp(found.frame), oracle_canary(case), check_exact=True)
     with pytest.raises(RolloutkitError, match="run it with `--engine spark`"):
         counts.compute(ws, engine="duckdb", source="spark:lake.canary")
+
+
+def test_counts_beside_the_canary_rows_are_refused_and_say_where_to_write_them(tmp_path, capsys):
+    folder = tmp_path / "ws"
+    shutil.copytree(paths.DEMO_DIR / "invoice-triage", folder)
+    assert main(["counts", str(folder)]) == 1
+    assert "would give it both; write the counts to another workspace folder with --out DIR" in capsys.readouterr().err
+    assert not (folder / "canary_daily.parquet").exists()
+    assert main(["counts", str(folder), "--out", str(tmp_path / "counts")]) == 0
+    assert (tmp_path / "counts" / "canary_daily.parquet").exists()

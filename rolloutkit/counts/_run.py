@@ -119,6 +119,12 @@ def write(ws: Workspace, *, engine: Engine = "polars", source: str | None = None
     if not wanted:
         raise MissingTableError(f"{ws.path.name}: no canary or shadow rows to count; give them with --source",
                                 table="canary")
+    if target.resolve() == ws.path.resolve() and ws.has("canary") and wanted[0][0] == "canary_daily":
+        # a workspace holds rows or counts for the canary, never both (they could disagree)
+        raise RolloutkitError(
+            f"{ws.path.name}: holds canary rows ({ws.files['canary'].name}), so canary_daily.parquet beside them "
+            "would give it both; write the counts to another workspace folder with --out DIR (with this "
+            "charter.yaml), or move the rows out and count them with --source PATH")
     own_spark = engine == "spark" and spark is None
     if own_spark:  # one session for both tables
         from rolloutkit.counts._engines import spark_session
