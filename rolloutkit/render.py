@@ -1,15 +1,19 @@
-"""Offline rendering: charts as static SVG and the small HTML pieces notebooks show.
+"""Offline rendering: charts as static SVG, the small HTML pieces notebooks show, and the pieces of the report
+pages.
 
 Why SVG: the weekly HTML must draw with the network off and stay small. nbconvert's default templates and altair's
 default renderers load vega and require.js from CDNs, altair's `inline` template breaks with a second chart on a
 page, and its v6 mimetype output makes papermill runs fail. vl-convert renders each chart to SVG in the kernel, so a
-page carries no script at all and every chart draws in any browser, offline, exactly as in JupyterLab.
+page carries no script at all and every chart draws in any browser, offline.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 import html
+import re
 from pathlib import Path
 
 import altair as alt
@@ -25,20 +29,15 @@ STATUS_COLOURS = {
     "good": "#1b7f3b", "warn": "#b26a00", "bad": "#b3261e", "info": "#3d5a80", "missing": "#6b6b6b",
     "error": "#b3261e",
 }
-_RENDERER = "rolloutkit_svg"
+_RENDERER = "rolloutkit"
 #: Markers around the page links on the summary page; the weekly run swaps in a table with each page's status.
 PAGES_START = "<!-- rolloutkit:pages -->"
 PAGES_END = "<!-- /rolloutkit:pages -->"
 
 
-def _svg_renderer(spec: dict, **_: object) -> dict[str, str]:
-    return {"image/svg+xml": vlc.vegalite_to_svg(spec)}
-
-
 def setup() -> None:
     """Make altair draw static SVG and polars print readable tables; call once at the top of a notebook."""
-    if _RENDERER not in alt.renderers.names():
-        alt.renderers.register(_RENDERER, _svg_renderer)
+    alt.renderers.register(_RENDERER, _static_bundle)
     alt.renderers.enable(_RENDERER)
     pl.Config.set_tbl_rows(30)
     pl.Config.set_tbl_hide_dataframe_shape(True)
@@ -49,6 +48,52 @@ def setup() -> None:
     shell = get_ipython()
     if shell is not None:
         shell.display_formatter.formatters["text/html"].for_type(pl.DataFrame, table_html)
+
+
+def _static_bundle(spec: dict, **_: object) -> dict[str, str]:
+    return {"image/svg+xml": svg_of(spec)}
+
+
+def svg(chart: alt.TopLevelMixin) -> str:
+    """The chart as the SVG a page shows (for tests and for pages built outside a notebook)."""
+    return svg_of(chart.to_dict())
+
+
+def svg_of(spec: dict) -> str:
+    """A Vega-Lite spec as the SVG a page inlines: vl-convert's drawing, minus what draws nothing.
+
+    Dropped: each data mark's ARIA label (a copy of its tooltip text, a third of a chart's bytes), empty
+    background and foreground paths, `opacity="1"` and axis labels hidden at opacity 0. Kept: every shape and
+    coordinate as vl-convert wrote it, so the chart rasterises pixel for pixel the same, and the ARIA roles of
+    axes, legends and titles. Element ids get a prefix of their own per chart, so two charts inlined in one page
+    never point at each other's gradients or clip paths.
+    """
+    return _own_ids(_SKIP.sub("", _TAG.sub(_slim_tag, vlc.vegalite_to_svg(spec))))
+
+
+_TAG = re.compile(r"<[a-zA-Z][^>]*>")
+_MARK_ARIA = re.compile(r' (?:aria-label|aria-roledescription|role)="[^"]*"')
+#: Paths that draw nothing (empty or zero-sized) and labels vega hid to avoid overlaps.
+_SKIP = re.compile(r'<path class="(?:background|foreground)" aria-hidden="true" d="(?:M0,0h0v0h0Z)?"[^>]*/>'
+                   r'|<text [^>]* opacity="0"[^>]*>[^<]*</text>')
+_ID = re.compile(r'\bid="([^"]+)"')
+
+
+def _slim_tag(match: re.Match[str]) -> str:
+    tag = match.group(0)
+    if 'role="graphics-symbol"' in tag:  # a data mark: its label repeats its tooltip
+        tag = _MARK_ARIA.sub("", tag)
+    return tag.replace(' opacity="1"', "")
+
+
+def _own_ids(svg_text: str) -> str:
+    ids = set(_ID.findall(svg_text))
+    if not ids:
+        return svg_text
+    prefix = "rk" + hashlib.blake2s(svg_text.encode(), digest_size=4).hexdigest() + "-"
+    refs = re.compile(r'(\bid="|url\(#|href="#)(' + "|".join(map(re.escape, sorted(ids, key=len, reverse=True)))
+                      + r')(?=[")])')
+    return refs.sub(lambda m: m.group(1) + prefix + m.group(2), svg_text)
 
 
 def table_html(frame: pl.DataFrame, *, max_rows: int = 40) -> str:
@@ -88,11 +133,6 @@ def _cell(value: object) -> str:
     return html.escape(str(value))
 
 
-def svg(chart: alt.TopLevelMixin) -> str:
-    """The chart as an SVG document (for tests and for pages built outside a notebook)."""
-    return vlc.vegalite_to_svg(chart.to_dict())
-
-
 def banner(headline: Headline) -> HTML:
     """A coloured decision box: the first thing a stakeholder reads on a page."""
     colour = STATUS_COLOURS.get(headline.status, STATUS_COLOURS["info"])
@@ -128,17 +168,24 @@ PAGE_STYLE = (
 
 
 def export_html(notebook: Path | str, target: Path | str, *, nav: str = "") -> None:
-    """Executed notebook → self-contained HTML: code hidden, no script or stylesheet from another host."""
+    """Executed notebook → self-contained HTML: code hidden, charts inlined as SVG, one small stylesheet, no script
+    or stylesheet from another host (templates/rolloutkit)."""
     import nbformat
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    body, _ = _exporter().from_notebook_node(nb, resources={"rk_nav": nav})
+    Path(target).write_text(body, encoding="utf-8")
+
+
+@functools.cache
+def _exporter():
+    """One exporter per process: a worker of the weekly run exports many pages with the same compiled template."""
     from nbconvert import HTMLExporter
 
     from rolloutkit.paths import TEMPLATES_DIR
 
-    exporter = HTMLExporter(template_name="rolloutkit", extra_template_basedirs=[str(TEMPLATES_DIR)],
-                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    nb = nbformat.read(str(notebook), as_version=4)
-    body, _ = exporter.from_notebook_node(nb, resources={"rk_nav": nav})
-    Path(target).write_text(body, encoding="utf-8")
+    return HTMLExporter(template_name="rolloutkit", extra_template_basedirs=[str(TEMPLATES_DIR)],
+                        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
 
 
 def pill(status: str, text: str | None = None) -> str:
