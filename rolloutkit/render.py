@@ -1,10 +1,14 @@
-"""Offline rendering: charts as static SVG, the small HTML pieces notebooks show, and the pieces of the report
-pages.
+"""Offline rendering: charts as SVG (and, live in JupyterLab, as interactive Vega-Lite), the small HTML pieces
+notebooks show, and the pieces of the report pages.
 
 Why SVG: the weekly HTML must draw with the network off and stay small. nbconvert's default templates and altair's
 default renderers load vega and require.js from CDNs, altair's `inline` template breaks with a second chart on a
 page, and its v6 mimetype output makes papermill runs fail. vl-convert renders each chart to SVG in the kernel, so a
 page carries no script at all and every chart draws in any browser, offline.
+
+One chart, two views: a chart's output holds its SVG and its Vega-Lite spec (`application/vnd.vegalite.v5+json`,
+which JupyterLab draws itself, offline, with tooltips and the export menu); nbconvert knows no Vega-Lite, so the
+rendered page inlines the SVG. `ROLLOUTKIT_CHARTS=static` (the weekly run) keeps the SVG alone.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import datetime as dt
 import functools
 import hashlib
 import html
+import os
 import re
 from pathlib import Path
 
@@ -30,14 +35,24 @@ STATUS_COLOURS = {
     "error": "#b3261e",
 }
 _RENDERER = "rolloutkit"
+#: The environment variable that picks the charts' outputs: "static" for SVG alone, else SVG and Vega-Lite.
+CHARTS_VAR = "ROLLOUTKIT_CHARTS"
+#: JupyterLab (4.x) draws Vega-Lite 5 specs; the specs altair writes draw the same but for a few grid lines.
+VEGALITE_MIME = "application/vnd.vegalite.v5+json"
 #: Markers around the page links on the summary page; the weekly run swaps in a table with each page's status.
 PAGES_START = "<!-- rolloutkit:pages -->"
 PAGES_END = "<!-- /rolloutkit:pages -->"
 
 
-def setup() -> None:
-    """Make altair draw static SVG and polars print readable tables; call once at the top of a notebook."""
-    alt.renderers.register(_RENDERER, _static_bundle)
+def setup(*, interactive: bool | None = None) -> None:
+    """Make altair draw through rolloutkit and polars print readable tables; call once at the top of a notebook.
+
+    Each chart shows as SVG, plus its Vega-Lite spec when `interactive` (None: unless `ROLLOUTKIT_CHARTS` is
+    "static"), so JupyterLab draws it live while a rendered page stays static.
+    """
+    if interactive is None:
+        interactive = os.environ.get(CHARTS_VAR, "").strip().lower() != "static"
+    alt.renderers.register(_RENDERER, _interactive_bundle if interactive else _static_bundle)
     alt.renderers.enable(_RENDERER)
     pl.Config.set_tbl_rows(30)
     pl.Config.set_tbl_hide_dataframe_shape(True)
@@ -52,6 +67,10 @@ def setup() -> None:
 
 def _static_bundle(spec: dict, **_: object) -> dict[str, str]:
     return {"image/svg+xml": svg_of(spec)}
+
+
+def _interactive_bundle(spec: dict, **_: object) -> dict[str, object]:
+    return {"image/svg+xml": svg_of(spec), VEGALITE_MIME: spec}
 
 
 def svg(chart: alt.TopLevelMixin) -> str:

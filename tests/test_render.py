@@ -1,5 +1,5 @@
-"""Rendering: the SVG a page inlines draws exactly what vl-convert draws, and an exported page is small, script-free
-and styled by its own stylesheet only."""
+"""Rendering: the SVG a page inlines draws exactly what vl-convert draws, every chart output carries both views, and
+an exported page is small, script-free and styled by its own stylesheet only."""
 
 from __future__ import annotations
 
@@ -51,8 +51,33 @@ def test_two_charts_on_one_page_never_share_an_element_id():
         assert set(re.findall(r"url\(#([^)]+)\)", svg)) <= own
 
 
-def test_an_exported_page_inlines_its_charts_with_one_small_stylesheet(tmp_path):
+@pytest.mark.parametrize(("interactive", "mimetypes"), [
+    (True, {"image/svg+xml", render.VEGALITE_MIME}),
+    (False, {"image/svg+xml"}),
+], ids=["JupyterLab: SVG and Vega-Lite", "static: SVG only"])
+def test_a_chart_output_carries_the_views_setup_picks(interactive, mimetypes):
+    render.setup(interactive=interactive)
+    bundle = _chart()._repr_mimebundle_()
+    data = bundle[0] if isinstance(bundle, tuple) else bundle
+    assert set(data) == mimetypes
+    assert data["image/svg+xml"].startswith("<svg")
+    if interactive:
+        spec = data[render.VEGALITE_MIME]
+        assert spec["layer"][1]["encoding"]["tooltip"][1] == {"field": "rate", "type": "quantitative"}
+
+
+@pytest.mark.parametrize(("value", "interactive"), [("static", False), (" Static ", False), ("", True),
+                                                    ("interactive", True)])
+def test_rolloutkit_charts_static_keeps_the_svg_alone(monkeypatch, value, interactive):
+    monkeypatch.setenv(render.CHARTS_VAR, value)
     render.setup()
+    bundle = _chart()._repr_mimebundle_()
+    data = bundle[0] if isinstance(bundle, tuple) else bundle
+    assert (render.VEGALITE_MIME in data) is interactive
+
+
+def test_an_exported_page_inlines_its_charts_with_one_small_stylesheet(tmp_path):
+    render.setup(interactive=True)
     bundle = _chart()._repr_mimebundle_()
     data = bundle[0] if isinstance(bundle, tuple) else bundle
     nb = nbformat.v4.new_notebook(cells=[
