@@ -25,7 +25,7 @@ def test_notebook_is_thin_parameterized_and_stripped(path):
     assert "parameters" in code[0].metadata.get("tags", [])
     assert code[0].source.splitlines() == [
         'workspace: str = ""  # workspace folder; empty means the demo workspace',
-        "as_of: str | None = None  # last day of the report, YYYY-MM-DD; None = the last day with data",
+        'as_of: "Optional[str]" = None  # last day of the report, YYYY-MM-DD; None means the last day with data',
     ]
     assert nb.metadata.kernelspec.name == "rolloutkit"
     assert all(not c.outputs and c.execution_count is None for c in code), "commit notebooks without outputs"
@@ -34,6 +34,9 @@ def test_notebook_is_thin_parameterized_and_stripped(path):
 
 
 @pytest.mark.parametrize("path", PAGES, ids=[p.stem for p in PAGES])
-def test_papermill_sees_the_workspace_parameter(path):
+def test_papermill_sees_every_parameter(path):
+    # papermill's parser takes `Optional[str]` but not `str | None`: with the latter `--help-notebook` lists only
+    # `workspace` and every run logs "Unable to parse line 2"
     found = {p.name: p for p in PythonTranslator.inspect(nbformat.read(path, as_version=4).cells[0])}
-    assert found["workspace"].default == '""'
+    assert (found["workspace"].inferred_type_name, found["workspace"].default) == ("str", '""')
+    assert (found["as_of"].inferred_type_name, found["as_of"].default) == ("Optional[str]", "None")
