@@ -95,6 +95,7 @@ def test_summary_json_carries_every_phase_decision(rendered):
         summary = json.loads((out / agent / WEEK / "summary.json").read_text())
         assert set(summary["decisions"]) == set(TITLES)
         assert all(d["status"] != "error" for d in summary["decisions"].values()), summary["decisions"]
+        assert summary["changes"] and all(c["kind"] != "error" and c["sentence"] for c in summary["changes"])
     portfolio = (out / "index.html").read_text()
     assert all(f"{agent}/{WEEK}/index.html" in portfolio for agent in AGENTS)
 

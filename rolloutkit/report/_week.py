@@ -19,7 +19,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from rolloutkit.errors import DataError, RolloutkitError
-from rolloutkit.memo import TITLES, headlines
+from rolloutkit.memo import TITLES, changes, headlines
 from rolloutkit.render import PAGES_END, PAGES_START, failure_page, pages_block
 from rolloutkit.report._pages import stand_in_page, week_index, workspace_failure_page
 from rolloutkit.report._results import NotebookRun
@@ -55,11 +55,14 @@ def finish_week(ws: Workspace, day: dt.date, week_dir: Path, runs: list[Notebook
             (week_dir / f"{run.notebook}.html").write_text(
                 stand_in_page(ws.agent, week, run.notebook, titles.get(run.notebook, run.notebook), run.status,
                               run.error or ""), encoding="utf-8")
+    now = headlines(ws, as_of=day)
     summary = {
         "agent": ws.agent, "week": week, "as_of": day.isoformat(),
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "ok": all(r.status == "ok" for r in runs),
-        "decisions": {h.page: h.to_dict() for h in headlines(ws, as_of=day)},
+        # what changed since the previous week leads, as on the memo page
+        "changes": changes(ws, as_of=day, current=now),
+        "decisions": {h.page: h.to_dict() for h in now},
         "notebooks": {r.notebook: {**asdict(r), "html": f"{r.notebook}.html"} for r in runs},
     }
     (week_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
