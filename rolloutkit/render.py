@@ -19,16 +19,23 @@ import hashlib
 import html
 import os
 import re
+import sys
 from pathlib import Path
 
-import altair as alt
-import polars as pl
-import vl_convert as vlc
-from IPython.display import HTML
+# altair validates specs with jsonschema, whose optional IRI format checker compiles a Lark grammar when it is
+# imported (rfc3987_syntax, which JupyterLab's jupyter-events installs): 1.6 s of every kernel start. Nothing here
+# checks IRI formats; marking the module absent before jsonschema first loads skips it.
+if "jsonschema" not in sys.modules:
+    sys.modules.setdefault("rfc3987_syntax", None)
 
-from rolloutkit.memo import MemoPage
-from rolloutkit.page import Headline, Missing
-from rolloutkit.text import iso_week
+import altair as alt  # noqa: E402
+import polars as pl  # noqa: E402
+import vl_convert as vlc  # noqa: E402
+from IPython.display import HTML  # noqa: E402
+
+from rolloutkit.memo import MemoPage  # noqa: E402
+from rolloutkit.page import Headline, Missing  # noqa: E402
+from rolloutkit.text import iso_week  # noqa: E402
 
 STATUS_COLOURS = {
     "good": "#1b7f3b", "warn": "#b26a00", "bad": "#b3261e", "info": "#3d5a80", "missing": "#6b6b6b",
