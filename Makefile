@@ -36,9 +36,17 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks --MappingKernelManager.default_kernel_name=rolloutkit \
 		$$([ "$$(id -u)" = 0 ] && echo --allow-root) $(LAB_ARGS)
 
-## Speed and memory of readiness on a 10M-row canary table (figures printed, nothing asserted).
-bench: $(STAMP)
-	$(BIN)/python benchmarks/run.py
+## rolloutkit beside a pandas script and bare polars on 10M canary rows, start-up, the demo's weekly run and the
+## largest page: one table with ratios (figures printed, nothing asserted). Another checkout side by side:
+## make bench BENCH_ARGS="--before /path/to/old/checkout".
+BENCH_ARGS ?=
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 ## Regenerate the committed demo workspaces in data/demo from rolloutkit.synth.
 demo-data: $(STAMP)

@@ -1,119 +1,234 @@
-"""Speed and memory of canary readiness on a large canary table (figures printed, nothing asserted or written).
+"""`make bench`: rolloutkit beside the pandas script and the bare polars floor, start-up, the weekly run of the demo
+and the largest page, in one table with ratios (figures printed, nothing asserted).
 
-    .venv/bin/python benchmarks/run.py [--rows 10000000] [--repeat 3]
+    .venv/bin/python benchmarks/run.py [--rows 10000000] [--days 28] [--repeat 5] [--before DIR] [--tree NAME=DIR]
+                                       [--data DIR]
 
-Builds a temporary workspace (a charter, `flags`, and `rolloutkit.synth.canary_frame(rows)` as one Parquet file)
-under the system temp folder, then measures each stage in a fresh subprocess so peak RSS belongs to that stage
-alone: table validation (`ws.table`), validation + daily aggregation (`canary_counts`), and the whole
-`canary.readiness`. Target: readiness under 3 s and 2 GB peak on a 2-core machine.
+Every figure is a whole process, started fresh: wall is the median of `--repeat` runs, peak RSS the largest sum of
+the resident memory of the process and all its children seen during any run (sampled every 5 ms, and never below
+the kernel's own peak for the process). The big workspace (`bigcanary.py`: 10M canary rows in 28 day-partitioned
+Parquet parts) is built once under the system temp folder, or taken from `--data`.
+
+`--before DIR` measures another checkout (e.g. a git worktree of an older commit) in the same run, and `--tree
+NAME=DIR` any number more; each repetition of each command alternates between the trees, so all columns share the
+machine's conditions. A tree is run as `rolloutkit`/`python` with `PYTHONPATH=DIR` from a neutral folder, so the
+checkout's package wins over the installed one. The pandas and polars scripts do not depend on the tree and are
+measured once.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-import polars as pl
-import yaml
+import psutil
 
-from rolloutkit import synth
-from rolloutkit.synth.clock import at, datetimes
-from rolloutkit.synth.scenarios import DEFAULT_STAGES, SCENARIOS
-
-#: The ladder `synth.canary_frame` draws: 56 days ending on the healthy scenario's last day, stages changing
-#: at 09:00 after these holds.
-DAYS, HOLDS = 56, (10, 10, 12, 12, 12)
-
-#: A probe, not an API: the tables typed as `ws.table()` types them but without the contract checks, so the
-#: peak memory of readiness itself can be told apart from the validation's.
-UNVALIDATED = """
-import polars as pl
-from rolloutkit import tables
-for name in ("canary", "flags"):
-    contract, raw = tables.CONTRACTS[name], tables.scan(ws.files[name])
-    schema = raw.collect_schema()
-    ws._cache[name] = raw.with_columns(tables._cast(c, schema[c.name]) for c in contract.columns
-                                       if c.name in schema).with_columns(day=pl.col("ts").dt.date())
-day = ws.table("canary").select(pl.col("day").max()).collect().item()
-"""
-#: stage: (untimed setup, timed code). "after validation" times only what readiness adds to `ws.table()`.
-STAGES = {
-    "validate": ("", "ws.table('canary'); ws.table('flags')"),
-    "aggregate": ("", "canary.canary_counts(ws)"),
-    "readiness": ("", "canary.readiness(ws)"),
-    "after validation": ("ws.table('canary'); ws.table('flags'); day = ws.resolve_as_of(None)",
-                         "canary.readiness(ws, as_of=day)"),
-    "unvalidated": (UNVALIDATED, "canary.readiness(ws, as_of=day)"),
+HERE = Path(__file__).resolve().parent
+PROJECT = HERE.parent
+DEMO_AS_OF = "2026-11-22"
+#: (label, target as text, check on the ratio or value)
+TARGETS = {
+    "readiness / polars floor": ("≤ 3×", lambda r: r <= 3),
+    "readiness / pandas": ("≤ 0.4×", lambda r: r <= 0.4),
+    "readiness peak": ("≤ 500 MB", lambda mb: mb <= 500),
+    "import rolloutkit / import polars, scipy.stats": ("≤ 1.25×", lambda r: r <= 1.25),
+    "weekly run": ("≤ 45 s", lambda s: s <= 45),
+    "largest page": ("≤ 250 KB", lambda kb: kb <= 250),
 }
-CHILD = """
-import json, resource, sys, time
-from rolloutkit import canary, load_workspace
-ws = load_workspace(sys.argv[1])
-{setup}
-start = time.perf_counter()
-result = {code}
-wall = time.perf_counter() - start
-decision = getattr(result, "decision", None)
-print(json.dumps({{"wall_s": wall, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                   "decision": decision}}))
-"""
 
 
-def write_workspace(folder: Path, rows: int) -> None:
-    sc = SCENARIOS["healthy"]
-    charter = synth.charter(sc)
-    charter["traffic"] = {"daily_interactions": rows // DAYS}
-    (folder / "charter.yaml").write_text(yaml.safe_dump(charter, sort_keys=False))
-    synth.canary_frame(rows).write_parquet(folder / "canary.parquet")
-    first = sc.end - dt.timedelta(days=DAYS - 1)
-    change_days = np.cumsum((0, *HOLDS[:-1]))
-    pl.DataFrame([
-        datetimes(np.array([at(first + dt.timedelta(days=int(d)), 9) for d in change_days]), "ts"),
-        pl.Series("traffic_share", DEFAULT_STAGES, dtype=pl.Float64),
-        pl.Series("actor", ["release-bot"] * len(DEFAULT_STAGES)),
-        pl.Series("reason", [f"stage {share:.0%}" for share in DEFAULT_STAGES]),
-    ]).write_parquet(folder / "flags.parquet")
+@dataclass
+class Runs:
+    walls: list[float] = field(default_factory=list)
+    peak_mb: float = 0.0
+    outputs: list[str] = field(default_factory=list)
+
+    @property
+    def wall(self) -> float:
+        return statistics.median(self.walls)
 
 
-def measure(folder: Path, stage: str) -> dict:
-    """One fresh interpreter running one stage; returns its wall time, peak RSS and decision."""
-    setup, code = STAGES[stage]
-    out = subprocess.run([sys.executable, "-c", CHILD.format(setup=setup, code=code), str(folder)],
-                         capture_output=True, text=True, check=True, env={**os.environ, "PYTHONHASHSEED": "0"})
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def measure(cmd: list[str], *, env: dict[str, str], cwd: Path) -> tuple[float, float, str]:
+    """Run `cmd` once: wall seconds, peak RSS of its process tree in MB, and its stdout."""
+    with tempfile.TemporaryFile() as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, env=env, cwd=cwd)
+        root = psutil.Process(proc.pid)
+        peak = 0
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            try:
+                tree = [root, *root.children(recursive=True)]
+                peak = max(peak, sum(_rss(p) for p in tree))
+            except psutil.NoSuchProcess:
+                pass
+            time.sleep(0.005)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        stderr = proc.stderr.read().decode(errors="replace")
+        proc.stderr.close()
+        out.seek(0)
+        stdout = out.read().decode(errors="replace")
+    if proc.returncode:
+        raise SystemExit(f"{' '.join(cmd)} exited with {proc.returncode}:\n{stderr[-2000:]}")
+    return wall, max(peak, usage.ru_maxrss * 1024) / 2**20, stdout
+
+
+def _rss(process: psutil.Process) -> int:
+    try:
+        return process.memory_info().rss
+    except psutil.Error:
+        return 0
+
+
+@dataclass(frozen=True)
+class Tree:
+    """A checkout to measure: its package on PYTHONPATH, its demo data."""
+
+    name: str
+    root: Path
+
+    def env(self) -> dict[str, str]:
+        # The tree's own package first; no cache or report-run settings leak in from the caller's shell.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ROLLOUTKIT_")}
+        return {**env, "PYTHONPATH": str(self.root), "PYTHONHASHSEED": "0"}
+
+
+def commands(tree: Tree, big: Path, scratch: Path) -> dict[str, list[str]]:
+    python, cli = sys.executable, str(Path(sys.executable).with_name("rolloutkit"))
+    demo = tree.root / "data" / "demo"
+    return {
+        "readiness": [cli, "readiness", str(big), "--json"],
+        "import rolloutkit": [python, "-c", "import rolloutkit"],
+        "rolloutkit --help": [cli, "--help"],
+        "rolloutkit check": [cli, "check", str(demo / "support-refunds")],
+        "weekly run": [cli, "report", str(demo), "--as-of", DEMO_AS_OF, "--out", str(scratch / tree.name / "reports"),
+                       "--jobs", "2"],
+    }
+
+
+def largest_page_kb(folder: Path) -> tuple[float, str]:
+    pages = sorted(folder.rglob("*.html"), key=lambda p: p.stat().st_size)
+    return pages[-1].stat().st_size / 1024, str(pages[-1].relative_to(folder))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
-    parser.add_argument("--repeat", type=int, default=3, help="runs per stage; the best wall time is shown")
+    parser.add_argument("--days", type=int, default=28)
+    parser.add_argument("--repeat", type=int, default=5, help="runs per command; the median wall is shown")
+    parser.add_argument("--weekly-repeat", type=int, default=1, help="runs of the weekly report (slow)")
+    parser.add_argument("--before", type=Path, help="another checkout to measure side by side (e.g. /tmp/base)")
+    parser.add_argument("--tree", action="append", default=[], metavar="NAME=DIR",
+                        help="a further checkout to measure side by side, shown as NAME")
+    parser.add_argument("--data", type=Path, help="a big workspace built earlier by bigcanary.py (kept)")
     args = parser.parse_args()
+
+    trees = ([Tree("before", args.before.resolve())] if args.before else []) + [Tree("after", PROJECT)]
+    trees += [Tree(name, Path(folder).resolve()) for name, _, folder in (t.partition("=") for t in args.tree)]
     with tempfile.TemporaryDirectory(prefix="rolloutkit-bench-") as tmp:
-        folder = Path(tmp)
-        start = time.perf_counter()
-        write_workspace(folder, args.rows)
-        size = (folder / "canary.parquet").stat().st_size / 2**20
-        built = time.perf_counter() - start
-        print(f"canary table: {args.rows:,} rows, {size:,.0f} MB Parquet (built in {built:.1f} s)")
-        print(f"{'stage':<16} {'best wall':>10} {'peak RSS':>10} {'rows/s':>14}  decision")
-        for stage in STAGES:
-            runs = [measure(folder, stage) for _ in range(args.repeat)]
-            best = min(runs, key=lambda r: r["wall_s"])
-            rss = max(r["peak_rss_mb"] for r in runs)
-            print(f"{stage:<16} {best['wall_s']:>9.2f}s {rss:>8,.0f}MB {args.rows / best['wall_s']:>14,.0f}  "
-                  f"{best['decision'] or '-'}")
-        print("(validate = ws.table() contract checks only; aggregate = validate + the daily-count query; "
-              "readiness = everything, including resolving as_of; after validation = readiness minus validation "
-              "and as_of; unvalidated = readiness on the typed tables without contract checks; peak RSS is the "
-              "whole process)")
+        scratch = Path(tmp)
+        big = args.data or scratch / "big"
+        if not (big / "charter.yaml").is_file():
+            started = time.perf_counter()
+            subprocess.run([sys.executable, str(HERE / "bigcanary.py"), str(big), "--rows", str(args.rows),
+                            "--days", str(args.days)], check=True, cwd=PROJECT)
+            print(f"built {big}: {args.rows:,} canary rows in {args.days} day parts "
+                  f"({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+        size = sum(p.stat().st_size for p in (big / "canary").rglob("*.parquet")) / 2**20
+        neutral = scratch / "cwd"
+        neutral.mkdir()
+
+        shared = {
+            "pandas script": [sys.executable, str(HERE / "pandas_readiness.py"), str(big)],
+            "polars floor": [sys.executable, str(HERE / "polars_floor.py"), str(big)],
+            "import polars, scipy.stats": [sys.executable, "-c", "import polars, scipy.stats"],
+        }
+        results: dict[tuple[str, str], Runs] = {}
+        base_env = Tree("shared", PROJECT).env()
+        for label, cmd in shared.items():
+            runs = results[("shared", label)] = Runs()
+            for _ in range(args.repeat):
+                wall, peak, _ = measure(cmd, env=base_env, cwd=neutral)
+                runs.walls.append(wall)
+                runs.peak_mb = max(runs.peak_mb, peak)
+            print(f"  {label}: {runs.wall:.2f} s", file=sys.stderr)
+        per_tree = {tree.name: commands(tree, big, scratch) for tree in trees}
+        for label in per_tree[trees[-1].name]:
+            repeat = args.weekly_repeat if label == "weekly run" else args.repeat
+            for _ in range(repeat):
+                for tree in trees:
+                    wall, peak, out = measure(per_tree[tree.name][label], env=tree.env(), cwd=neutral)
+                    runs = results.setdefault((tree.name, label), Runs())
+                    runs.walls.append(wall)
+                    runs.peak_mb = max(runs.peak_mb, peak)
+                    runs.outputs.append(out)
+            print(f"  {label}: " + ", ".join(f"{t.name} {results[(t.name, label)].wall:.2f} s" for t in trees),
+                  file=sys.stderr)
+        pages = {tree.name: largest_page_kb(scratch / tree.name / "reports") for tree in trees}
+        decisions = {tree.name: json.loads(results[(tree.name, "readiness")].outputs[0])["decision"] for tree in trees}
+        report(results, pages, decisions, trees, args, size)
+
+
+def report(results: dict[tuple[str, str], Runs], pages: dict[str, tuple[float, str]], decisions: dict[str, str],
+           trees: list[Tree], args: argparse.Namespace, size_mb: float) -> None:
+    names = [t.name for t in trees]
+    head = f"{'':<48}" + "".join(f"{name + ' wall':>12}{name + ' peak':>17}" for name in names)
+    print(f"\nrolloutkit bench: {args.rows:,} canary rows in {args.days} Parquet parts ({size_mb:,.0f} MB), "
+          f"median of {args.repeat} runs (weekly run: {args.weekly_repeat}), peak RSS of the process tree")
+    print(head)
+    print("-" * len(head))
+
+    def row(label: str, cells: list[str]) -> None:
+        print(f"{label:<48}" + "".join(f"{c:>12}" if i % 2 == 0 else f"{c:>17}" for i, c in enumerate(cells)))
+
+    def timed(label: str, shown: str | None = None) -> None:
+        cells = []
+        for name in names:
+            runs = results.get((name, label)) or results[("shared", label)]
+            cells += [f"{runs.wall:.2f} s", f"{runs.peak_mb:,.0f} MB"]
+        row(shown or label, cells)
+
+    def ratio(label: str, value: dict[str, float], unit: str = "×") -> None:
+        target, ok = TARGETS[label]
+        cells = []
+        for name in names:
+            v = value[name]
+            text = f"{v:.2f}{unit}" if unit == "×" else f"{v:,.0f}{unit}"
+            cells += [text, ("ok" if ok(v) else "MISSED") + f" {target}"]
+        row(f"  {label}", cells)
+
+    wall = {name: {label: (results.get((name, label)) or results[("shared", label)]).wall
+                   for label in ("readiness", "pandas script", "polars floor", "import rolloutkit",
+                                 "import polars, scipy.stats", "weekly run")} for name in names}
+    timed("readiness", f"rolloutkit readiness WS --json ({'/'.join(decisions.values())})")
+    timed("pandas script", "pandas script (benchmarks/pandas_readiness.py)")
+    timed("polars floor", "bare lazy polars (benchmarks/polars_floor.py)")
+    ratio("readiness / polars floor", {n: wall[n]["readiness"] / wall[n]["polars floor"] for n in names})
+    ratio("readiness / pandas", {n: wall[n]["readiness"] / wall[n]["pandas script"] for n in names})
+    ratio("readiness peak", {n: results[(n, "readiness")].peak_mb for n in names}, " MB")
+    timed("import rolloutkit", 'python -c "import rolloutkit"')
+    timed("import polars, scipy.stats", 'python -c "import polars, scipy.stats"')
+    ratio("import rolloutkit / import polars, scipy.stats",
+          {n: wall[n]["import rolloutkit"] / wall[n]["import polars, scipy.stats"] for n in names})
+    timed("rolloutkit --help")
+    timed("rolloutkit check", "rolloutkit check (demo support-refunds)")
+    timed("weekly run", "weekly run: report data/demo --jobs 2 (18 nbs)")
+    ratio("weekly run", {n: wall[n]["weekly run"] for n in names}, " s")
+    row("largest page", [c for n in names for c in (f"{pages[n][0]:,.0f} KB", "")])
+    ratio("largest page", {n: pages[n][0] for n in names}, " KB")
+    for name in names:
+        print(f"({name}: largest page {pages[name][1]})")
 
 
 if __name__ == "__main__":
