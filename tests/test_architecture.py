@@ -8,6 +8,7 @@ lazy import inside a function is an edge like any other.
 from __future__ import annotations
 
 import ast
+import functools
 import shutil
 import subprocess
 import sys
@@ -62,8 +63,13 @@ def imports(path: Path, root: Path) -> set[str]:
                 base = ".".join([*anchor, base] if base else anchor)
             found.add(base)
             found |= {f"{base}.{alias.name}" for alias in node.names}
-    modules = {module_name(p, root) for p in root.rglob("*.py")}
-    return {name for name in found if name in modules and name != here}
+    return {name for name in found if name in project_modules(root) and name != here}
+
+
+@functools.cache
+def project_modules(root: Path) -> frozenset[str]:
+    """The importable names of the package and the tests (not the virtualenv beside them)."""
+    return frozenset(module_name(p, root) for folder in ("rolloutkit", "tests") for p in (root / folder).rglob("*.py"))
 
 
 def graph(root: Path) -> dict[str, set[str]]:
