@@ -106,14 +106,19 @@ class Workspace:
         """`as_of` as a date; None means the last day with data (today when the workspace has no data)."""
         if as_of is None:
             return self.last_day() or dt.date.today()
-        if isinstance(as_of, dt.datetime):
-            return as_of.date()
-        if isinstance(as_of, dt.date):
-            return as_of
-        try:
-            return dt.date.fromisoformat(str(as_of))
-        except ValueError:
-            raise RolloutkitError(f"`as_of` must be a date like 2026-11-22, got {as_of!r}") from None
+        return parse_day(as_of)
+
+
+def parse_day(value: str | dt.date, *, name: str = "as_of") -> dt.date:
+    """A day given as a date, a datetime or ISO text (2026-11-22); anything else is a clear error."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise RolloutkitError(f"`{name}` must be a date like 2026-11-22, got {value!r}") from None
 
 
 def load_workspace(directory: str | Path) -> Workspace:

@@ -28,9 +28,9 @@ from rolloutkit.report._lock import output_lock
 from rolloutkit.report._notebooks import own_notebooks
 from rolloutkit.report._pool import execute_all
 from rolloutkit.report._results import DEFAULT_TIMEOUT, Job, NotebookRun, RunResult, Stopped
-from rolloutkit.report._week import default_as_of, failed_week, finish_week, move_into_place, parse_day
+from rolloutkit.report._week import default_as_of, failed_week, finish_week, move_into_place
 from rolloutkit.text import iso_week
-from rolloutkit.workspace import Workspace, find_workspaces, load_workspace
+from rolloutkit.workspace import Workspace, find_workspaces, load_workspace, parse_day
 
 
 def run(
@@ -58,7 +58,7 @@ def run(
         raise RolloutkitError(f"`--timeout` must be a positive number of seconds, got {timeout:g}")
     if not builtin and notebooks is None:
         raise RolloutkitError("without the built-in notebooks there is nothing to run: pass `--notebooks DIR`")
-    day = parse_day(as_of) if as_of is not None else None
+    day = parse_day(as_of, name="--as-of") if as_of is not None else None
     own = own_notebooks(notebooks, taken=NOTEBOOKS if builtin else ()) if notebooks is not None else []
     pages = [(nb, paths.NOTEBOOKS_DIR / f"{nb}.ipynb") for nb in NOTEBOOKS] if builtin else []
     pages += [(nb.name, nb.path) for nb in own]

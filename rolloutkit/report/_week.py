@@ -35,17 +35,6 @@ def default_as_of(timezone: str = "UTC", *, now: dt.datetime | None = None) -> d
     return moment.astimezone(ZoneInfo(timezone)).date() - dt.timedelta(days=1)
 
 
-def parse_day(as_of: str | dt.date) -> dt.date:
-    if isinstance(as_of, dt.datetime):
-        return as_of.date()
-    if isinstance(as_of, dt.date):
-        return as_of
-    try:
-        return dt.date.fromisoformat(str(as_of))
-    except ValueError:
-        raise RolloutkitError(f"`--as-of` must be a date like 2026-11-22, got {as_of!r}") from None
-
-
 def finish_week(ws: Workspace, day: dt.date, week_dir: Path, runs: list[NotebookRun], *,
                 titles: dict[str, str]) -> None:
     """Write summary.json and the week's index.html (the memo page with each page's status swapped in)."""
