@@ -216,7 +216,8 @@ def _exporter():
 
 def pill(status: str, text: str | None = None) -> str:
     colour = STATUS_COLOURS.get(status, STATUS_COLOURS["info"])
-    return f"<span class='pill' style='background:{colour}'>{html.escape(text or status)}</span>"
+    # decisions are codes in JSON (ready_for_canary) and words on a page (ready for canary)
+    return f"<span class='pill' style='background:{colour}'>{html.escape((text or status).replace('_', ' '))}</span>"
 
 
 def pages_block(runs: list, *, titles: dict[str, str]) -> str:
@@ -267,7 +268,7 @@ def headline_cards(headlines: list[Headline]) -> HTML:
     cards = []
     for h in headlines:
         colour = STATUS_COLOURS.get(h.status, STATUS_COLOURS["info"])
-        label = html.escape(h.decision or h.status)
+        label = html.escape((h.decision or h.status).replace("_", " "))
         cards.append(
             f"<div style='border-left:6px solid {colour};background:{colour}12;padding:8px 12px;margin:6px 0;"
             f"border-radius:4px;font-family:system-ui,sans-serif'><b>{html.escape(h.title)}</b> "
