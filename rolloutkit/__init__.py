@@ -37,10 +37,10 @@ __version__ = "0.1.0"
 _LAZY = ("audit", "canary", "charts", "evalset", "memo", "paths", "render", "report", "shadow", "stats", "supervision",
          "synth", "timeline")
 __all__ = [
-    "Charter", "CharterError", "DataError", "MissingTableError", "RolloutkitError", "Workspace", "load_charter",
-    "load_workspace", "read_table", *_LAZY,
+    "Charter", "CharterError", "DataError", "MissingTableError", "RolloutkitError", "Workspace", "audit", "canary",
+    "charts", "evalset", "load_charter", "load_workspace", "memo", "paths", "read_table", "render", "report",
+    "shadow", "stats", "supervision", "synth", "timeline",
 ]
-
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:

@@ -1,4 +1,4 @@
-"""Notebook hygiene, as docs/notebooks.md describes: thin, parameterized, committed without outputs, run in our kernel."""
+"""Notebook hygiene (docs/notebooks.md): thin, parameterized, committed without outputs, run in our kernel."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ One module per rollout phase; each lists its builders in `__all__`, and this pac
 """
 
 from rolloutkit.charts import canary, evalset, shadow, summary, supervision, timeline
-from rolloutkit.charts.base import no_data, passes_missing, threshold_rule, titled, today_rule
+from rolloutkit.charts.base import no_data, passes_missing, threshold_rule, titled, today_rule  # noqa: F401
 from rolloutkit.charts.canary import *  # noqa: F403
 from rolloutkit.charts.evalset import *  # noqa: F403
 from rolloutkit.charts.shadow import *  # noqa: F403
