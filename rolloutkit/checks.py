@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 import polars as pl
 
-from rolloutkit.text import number
+from rolloutkit.text import number, pct
 
 Status = Literal["pass", "fail", "insufficient"]
 OnFail = Literal["rollback", "hold"]
@@ -77,10 +77,11 @@ def find(checks: tuple[Check, ...] | list[Check], name: str) -> Check:
 
 
 def table(checks: tuple[Check, ...] | list[Check]) -> pl.DataFrame:
-    """The checks as a table for a page: the check in words, its status, numbers and sentence."""
-    schema = {"check": pl.String, "status": pl.String, "estimate": pl.Float64, "lower": pl.Float64,
-              "upper": pl.Float64, "threshold": pl.Float64, "days_needed": pl.Int64, "sentence": pl.String}
-    rows = [{"check": c.label, "status": c.status, "estimate": number(c.estimate), "lower": number(c.lower),
-             "upper": number(c.upper), "threshold": number(c.threshold), "days_needed": c.days_needed,
+    """Checks of rates as a table for a page: the check in words, its status, its numbers as percentages (no
+    `6.98e-05`), days needed and sentence; the raw numbers stay in the JSON (`Check.to_dict`)."""
+    schema = {"check": pl.String, "status": pl.String, "estimate": pl.String, "lower": pl.String,
+              "upper": pl.String, "threshold": pl.String, "days_needed": pl.Int64, "sentence": pl.String}
+    rows = [{"check": c.label, "status": c.status, "estimate": pct(c.estimate), "lower": pct(c.lower),
+             "upper": pct(c.upper), "threshold": pct(c.threshold), "days_needed": c.days_needed,
              "sentence": c.sentence} for c in checks]
     return pl.DataFrame(rows, schema=schema)
