@@ -23,7 +23,7 @@ LAYERS = (
     ("paths", "errors", "text", "page", "checks", "stats"),
     ("charter",),
     ("tables", "sources"),
-    ("workspace",),
+    ("workspace", "cache"),
     ("counts", "synth", "importers"),
     ("shadow", "canary", "evalset"),
     ("timeline", "supervision"),
