@@ -23,7 +23,7 @@ from typing import Any
 
 import polars as pl
 
-from rolloutkit import audit, canary, evalset, shadow, supervision, timeline
+from rolloutkit import audit, cache, canary, evalset, shadow, supervision, timeline
 from rolloutkit.charter import Charter
 from rolloutkit.errors import MissingTableError, RolloutkitError
 from rolloutkit.page import Headline
@@ -91,7 +91,10 @@ def page(ws: Workspace, *, as_of: dt.date | str | None = None) -> MemoPage:
 def headlines(ws: Workspace, *, as_of: dt.date | str | None = None) -> list[Headline]:
     """Every phase's headline for the week ending `as_of`."""
     day = ws.resolve_as_of(as_of)
-    return [_headline(phase, ws, day) for phase in PHASES]
+    # computed once per weekly run (the memo page, last week's for what changed, summary.json); off elsewhere
+    return cache.remember(ws, "headlines", lambda: [_headline(phase, ws, day) for phase in PHASES],
+                          parts=(day.isoformat(),), encode=lambda found: [h.to_dict() for h in found],
+                          decode=lambda rows: [Headline(**row) for row in rows])
 
 
 def _headline(phase: ModuleType, ws: Workspace, day: dt.date) -> Headline:

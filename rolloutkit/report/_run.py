@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from rolloutkit import paths
+from rolloutkit import cache, paths
 from rolloutkit.errors import RolloutkitError
 from rolloutkit.memo import NOTEBOOKS, TITLES
 from rolloutkit.portfolio import write_portfolio
@@ -76,10 +76,17 @@ def run(
                                     "that is no longer running")
             _remove_leftovers(out)
             staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+            # the run's notebooks and its summary.json share each week's headlines through a cache in staging
+            saved = os.environ.get(cache.CACHE_VAR)
+            os.environ[cache.CACHE_VAR] = str(staging / ".cache")
             try:
                 _render(workspaces, result, staging, pages=pages, titles=titles, day=day, now=now, jobs=jobs,
                         timeout=timeout)
             finally:
+                if saved is None:
+                    os.environ.pop(cache.CACHE_VAR, None)
+                else:
+                    os.environ[cache.CACHE_VAR] = saved
                 shutil.rmtree(staging, ignore_errors=True)
     return result
 
