@@ -38,7 +38,7 @@ lab: $(STAMP)
 
 ## rolloutkit beside a pandas script and bare polars on 10M canary rows, start-up, the demo's weekly run and the
 ## largest page: one table with ratios (figures printed, nothing asserted). Another checkout side by side:
-## make bench BENCH_ARGS="--before /path/to/old/checkout".
+## make bench BENCH_ARGS="--before /path/to/old/checkout". Then daily counts from 10M and 100M rows, polars vs DuckDB.
 BENCH_ARGS ?=
 BENCH_STAMP := $(VENV)/.bench-installed
 $(BENCH_STAMP): $(STAMP)
@@ -47,6 +47,7 @@ $(BENCH_STAMP): $(STAMP)
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/counts.py
 
 ## Regenerate the committed demo workspaces in data/demo from rolloutkit.synth.
 demo-data: $(STAMP)
