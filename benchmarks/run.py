@@ -183,14 +183,14 @@ def main() -> None:
 def report(results: dict[tuple[str, str], Runs], pages: dict[str, tuple[float, str]], decisions: dict[str, str],
            trees: list[Tree], args: argparse.Namespace, size_mb: float) -> None:
     names = [t.name for t in trees]
-    head = f"{'':<48}" + "".join(f"{name + ' wall':>12}{name + ' peak':>17}" for name in names)
+    head = f"{'':<52}" + "".join(f"{name + ' wall':>15}{name + ' peak':>17}" for name in names)
     print(f"\nrolloutkit bench: {args.rows:,} canary rows in {args.days} Parquet parts ({size_mb:,.0f} MB), "
           f"median of {args.repeat} runs (weekly run: {args.weekly_repeat}), peak RSS of the process tree")
     print(head)
     print("-" * len(head))
 
     def row(label: str, cells: list[str]) -> None:
-        print(f"{label:<48}" + "".join(f"{c:>12}" if i % 2 == 0 else f"{c:>17}" for i, c in enumerate(cells)))
+        print(f"{label:<52.52}" + "".join(f"{c:>15}" if i % 2 == 0 else f"{c:>17}" for i, c in enumerate(cells)))
 
     def timed(label: str, shown: str | None = None) -> None:
         cells = []
@@ -211,7 +211,7 @@ def report(results: dict[tuple[str, str], Runs], pages: dict[str, tuple[float, s
     wall = {name: {label: (results.get((name, label)) or results[("shared", label)]).wall
                    for label in ("readiness", "pandas script", "polars floor", "import rolloutkit",
                                  "import polars, scipy.stats", "weekly run")} for name in names}
-    timed("readiness", f"rolloutkit readiness WS --json ({'/'.join(decisions.values())})")
+    timed("readiness", "rolloutkit readiness WS --json")
     timed("pandas script", "pandas script (benchmarks/pandas_readiness.py)")
     timed("polars floor", "bare lazy polars (benchmarks/polars_floor.py)")
     ratio("readiness / polars floor", {n: wall[n]["readiness"] / wall[n]["polars floor"] for n in names})
@@ -228,7 +228,7 @@ def report(results: dict[tuple[str, str], Runs], pages: dict[str, tuple[float, s
     row("largest page", [c for n in names for c in (f"{pages[n][0]:,.0f} KB", "")])
     ratio("largest page", {n: pages[n][0] for n in names}, " KB")
     for name in names:
-        print(f"({name}: largest page {pages[name][1]})")
+        print(f"({name}: readiness decided {decisions[name]}; largest page {pages[name][1]})")
 
 
 if __name__ == "__main__":
