@@ -133,6 +133,8 @@ def main() -> None:
                         help="a further checkout to measure side by side, shown as NAME")
     parser.add_argument("--data", type=Path, help="a big workspace built earlier by bigcanary.py (kept)")
     args = parser.parse_args()
+    if args.repeat < 1 or args.weekly_repeat < 0:
+        parser.error("--repeat must be at least 1 and --weekly-repeat at least 0 (0 skips the weekly run)")
 
     trees = ([Tree("before", args.before.resolve())] if args.before else []) + [Tree("after", PROJECT)]
     trees += [Tree(name, Path(folder).resolve()) for name, _, folder in (t.partition("=") for t in args.tree)]
@@ -166,6 +168,9 @@ def main() -> None:
         per_tree = {tree.name: commands(tree, big, scratch) for tree in trees}
         for label in per_tree[trees[-1].name]:
             repeat = args.weekly_repeat if label == "weekly run" else args.repeat
+            if repeat < 1:  # skipped (`--weekly-repeat 0`): the table says so
+                print(f"  {label}: skipped", file=sys.stderr)
+                continue
             for _ in range(repeat):
                 for tree in trees:
                     wall, peak, out = measure(per_tree[tree.name][label], env=tree.env(), cwd=neutral)
@@ -175,40 +180,49 @@ def main() -> None:
                     runs.outputs.append(out)
             print(f"  {label}: " + ", ".join(f"{t.name} {results[(t.name, label)].wall:.2f} s" for t in trees),
                   file=sys.stderr)
-        pages = {tree.name: largest_page_kb(scratch / tree.name / "reports") for tree in trees}
+        pages = ({tree.name: largest_page_kb(scratch / tree.name / "reports") for tree in trees}
+                 if args.weekly_repeat > 0 else {})
         decisions = {tree.name: json.loads(results[(tree.name, "readiness")].outputs[0])["decision"] for tree in trees}
         report(results, pages, decisions, trees, args, size)
 
 
 def report(results: dict[tuple[str, str], Runs], pages: dict[str, tuple[float, str]], decisions: dict[str, str],
            trees: list[Tree], args: argparse.Namespace, size_mb: float) -> None:
+    """Print the table. A command that was not run (the weekly run with `--weekly-repeat 0`) and the figures
+    that need it (the largest page) show as "skipped"."""
     names = [t.name for t in trees]
     head = f"{'':<52}" + "".join(f"{name + ' wall':>15}{name + ' peak':>17}" for name in names)
     print(f"\nrolloutkit bench: {args.rows:,} canary rows in {args.days} Parquet parts ({size_mb:,.0f} MB), "
-          f"median of {args.repeat} runs (weekly run: {args.weekly_repeat}), peak RSS of the process tree")
+          f"median of {args.repeat} runs (weekly run: {args.weekly_repeat or 'skipped'}), peak RSS of the process tree")
     print(head)
     print("-" * len(head))
 
     def row(label: str, cells: list[str]) -> None:
         print(f"{label:<52.52}" + "".join(f"{c:>15}" if i % 2 == 0 else f"{c:>17}" for i, c in enumerate(cells)))
 
+    def runs_of(name: str, label: str) -> Runs | None:
+        return results.get((name, label)) or results.get(("shared", label))
+
     def timed(label: str, shown: str | None = None) -> None:
         cells = []
         for name in names:
-            runs = results.get((name, label)) or results[("shared", label)]
-            cells += [f"{runs.wall:.2f} s", f"{runs.peak_mb:,.0f} MB"]
+            runs = runs_of(name, label)
+            cells += [f"{runs.wall:.2f} s", f"{runs.peak_mb:,.0f} MB"] if runs else ["skipped", ""]
         row(shown or label, cells)
 
-    def ratio(label: str, value: dict[str, float], unit: str = "×") -> None:
+    def ratio(label: str, value: dict[str, float | None], unit: str = "×") -> None:
         target, ok = TARGETS[label]
         cells = []
         for name in names:
-            v = value[name]
+            v = value.get(name)
+            if v is None:
+                cells += ["skipped", f"   {target}"]
+                continue
             text = f"{v:.2f}{unit}" if unit == "×" else f"{v:,.0f}{unit}"
             cells += [text, ("ok" if ok(v) else "MISSED") + f" {target}"]
         row(f"  {label}", cells)
 
-    wall = {name: {label: (results.get((name, label)) or results[("shared", label)]).wall
+    wall = {name: {label: runs.wall if (runs := runs_of(name, label)) else None
                    for label in ("readiness", "pandas script", "polars floor", "import rolloutkit",
                                  "import polars, scipy.stats", "weekly run")} for name in names}
     timed("readiness", "rolloutkit readiness WS --json")
@@ -225,10 +239,11 @@ def report(results: dict[tuple[str, str], Runs], pages: dict[str, tuple[float, s
     timed("rolloutkit check", "rolloutkit check (demo support-refunds)")
     timed("weekly run", "weekly run: report data/demo --jobs 2 (18 nbs)")
     ratio("weekly run", {n: wall[n]["weekly run"] for n in names}, " s")
-    row("largest page", [c for n in names for c in (f"{pages[n][0]:,.0f} KB", "")])
-    ratio("largest page", {n: pages[n][0] for n in names}, " KB")
+    row("largest page", [c for n in names for c in (f"{pages[n][0]:,.0f} KB" if n in pages else "skipped", "")])
+    ratio("largest page", {n: pages[n][0] if n in pages else None for n in names}, " KB")
     for name in names:
-        print(f"({name}: readiness decided {decisions[name]}; largest page {pages[name][1]})")
+        largest = pages[name][1] if name in pages else "not measured (weekly run skipped)"
+        print(f"({name}: readiness decided {decisions[name]}; largest page {largest})")
 
 
 if __name__ == "__main__":
