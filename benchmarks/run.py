@@ -2,7 +2,7 @@
 and the largest page, in one table with ratios (figures printed, nothing asserted).
 
     .venv/bin/python benchmarks/run.py [--rows 10000000] [--days 28] [--repeat 5] [--before DIR] [--tree NAME=DIR]
-                                       [--data DIR]
+                                       [--data DIR] [--weekly-repeat 1] [--portfolio 5,10,20 [--portfolio-repeat 1]]
 
 Every figure is a whole process, started fresh: wall is the median of `--repeat` runs, peak RSS the largest sum of
 the resident memory of the process and all its children seen during any run (sampled every 5 ms, and never below
@@ -13,7 +13,12 @@ Parquet parts) is built once under the system temp folder, or taken from `--data
 NAME=DIR` any number more; each repetition of each command alternates between the trees, so all columns share the
 machine's conditions. A tree is run as `rolloutkit`/`python` with `PYTHONPATH=DIR` from a neutral folder, so the
 checkout's package wins over the installed one. The pandas and polars scripts do not depend on the tree and are
-measured once.
+measured once. `--weekly-repeat 0` skips the weekly run (and so the largest page).
+
+`--portfolio 5,10,20` (off by default: about 40 s an agent on 2 cores, so 5+10+20 agents take about 25 minutes)
+also times `rolloutkit report DIR --jobs 2` on synthetic portfolios of that many agents (`agents.py`: a mix of
+five phases repeating, each agent its own name and seed) and prints the wall per size, the seconds per agent, and
+the per-agent time at the largest size over the smallest: a portfolio that grows linearly keeps it near 1×.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -117,6 +123,71 @@ def commands(tree: Tree, big: Path, scratch: Path) -> dict[str, list[str]]:
     }
 
 
+def portfolio_sizes(text: str) -> list[int]:
+    """`--portfolio 5,10,20` → [5, 10, 20] (sorted, each at least 1)."""
+    try:
+        sizes = sorted({int(part) for part in text.split(",") if part.strip()})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected agent counts such as 5,10,20, got {text!r}") from None
+    if not sizes or sizes[0] < 1:
+        raise argparse.ArgumentTypeError(f"expected agent counts of at least 1, such as 5,10,20, got {text!r}")
+    return sizes
+
+
+def measure_portfolios(trees: list[Tree], sizes: list[int], repeat: int, scratch: Path,
+                       neutral: Path) -> tuple[dict[tuple[str, int], Runs], str]:
+    """Build the largest portfolio once; each size is a folder linking its first N agents. Every repetition runs
+    each size on each tree into a fresh output folder. Returns the runs and the day reported."""
+    built = scratch / "agents"
+    started = time.perf_counter()
+    listing = subprocess.run([sys.executable, str(HERE / "agents.py"), str(built / "all"), "--agents",
+                              str(sizes[-1])], check=True, cwd=PROJECT, capture_output=True, text=True).stdout
+    as_of, *names = listing.split()
+    print(f"built {sizes[-1]} synthetic agents ({time.perf_counter() - started:.0f} s), reported as of {as_of}",
+          file=sys.stderr)
+    for size in sizes:
+        folder = built / f"n{size}"
+        folder.mkdir()
+        for name in names[:size]:
+            (folder / name).symlink_to(built / "all" / name, target_is_directory=True)
+    cli = str(Path(sys.executable).with_name("rolloutkit"))
+    results: dict[tuple[str, int], Runs] = {}
+    for _ in range(repeat):
+        for size in sizes:
+            for tree in trees:
+                out = scratch / "portfolio-out" / tree.name / f"n{size}"
+                shutil.rmtree(out, ignore_errors=True)
+                cmd = [cli, "report", str(built / f"n{size}"), "--as-of", as_of, "--jobs", "2", "--out", str(out)]
+                wall, peak, _ = measure(cmd, env=tree.env(), cwd=neutral)
+                runs = results.setdefault((tree.name, size), Runs())
+                runs.walls.append(wall)
+                runs.peak_mb = max(runs.peak_mb, peak)
+                print(f"  portfolio of {size}: {tree.name} {wall:.1f} s ({wall / size:.1f} s an agent)",
+                      file=sys.stderr)
+    return results, as_of
+
+
+def portfolio_report(results: dict[tuple[str, int], Runs], trees: list[Tree], sizes: list[int], repeat: int,
+                     as_of: str) -> None:
+    names = [t.name for t in trees]
+    print(f"\nportfolio: rolloutkit report DIR --as-of {as_of} --jobs 2 on N synthetic agents (benchmarks/agents.py), "
+          f"median of {repeat} runs")
+    head = f"{'agents':<10}" + "".join(f"{name + ' wall':>15}{name + ' peak':>17}{name + ' s/agent':>17}"
+                                       for name in names)
+    print(head)
+    print("-" * len(head))
+    for size in sizes:
+        cells = []
+        for name in names:
+            runs = results[(name, size)]
+            cells.append(f"{runs.wall:>15.1f}{runs.peak_mb:>14,.0f} MB{runs.wall / size:>17.2f}")
+        print(f"{size:<10}" + "".join(cells))
+    for name in names:
+        small, large = (results[(name, n)].wall / n for n in (sizes[0], sizes[-1]))
+        print(f"({name}: s/agent at {sizes[-1]} agents / at {sizes[0]}: {large / small:.2f}×; "
+              "linear growth keeps it near 1×)")
+
+
 def largest_page_kb(folder: Path) -> tuple[float, str]:
     pages = sorted(folder.rglob("*.html"), key=lambda p: p.stat().st_size)
     return pages[-1].stat().st_size / 1024, str(pages[-1].relative_to(folder))
@@ -132,9 +203,13 @@ def main() -> None:
     parser.add_argument("--tree", action="append", default=[], metavar="NAME=DIR",
                         help="a further checkout to measure side by side, shown as NAME")
     parser.add_argument("--data", type=Path, help="a big workspace built earlier by bigcanary.py (kept)")
+    parser.add_argument("--portfolio", type=portfolio_sizes, metavar="N,N,...",
+                        help="also time the weekly run of synthetic portfolios of these sizes (slow: ~40 s an agent)")
+    parser.add_argument("--portfolio-repeat", type=int, default=1, help="runs of each portfolio size")
     args = parser.parse_args()
-    if args.repeat < 1 or args.weekly_repeat < 0:
-        parser.error("--repeat must be at least 1 and --weekly-repeat at least 0 (0 skips the weekly run)")
+    if args.repeat < 1 or args.weekly_repeat < 0 or args.portfolio_repeat < 1:
+        parser.error("--repeat and --portfolio-repeat must be at least 1, --weekly-repeat at least 0 (0 skips "
+                     "the weekly run)")
 
     trees = ([Tree("before", args.before.resolve())] if args.before else []) + [Tree("after", PROJECT)]
     trees += [Tree(name, Path(folder).resolve()) for name, _, folder in (t.partition("=") for t in args.tree)]
@@ -184,6 +259,9 @@ def main() -> None:
                  if args.weekly_repeat > 0 else {})
         decisions = {tree.name: json.loads(results[(tree.name, "readiness")].outputs[0])["decision"] for tree in trees}
         report(results, pages, decisions, trees, args, size)
+        if args.portfolio:
+            timed, as_of = measure_portfolios(trees, args.portfolio, args.portfolio_repeat, scratch, neutral)
+            portfolio_report(timed, trees, args.portfolio, args.portfolio_repeat, as_of)
 
 
 def report(results: dict[tuple[str, str], Runs], pages: dict[str, tuple[float, str]], decisions: dict[str, str],
