@@ -1,7 +1,9 @@
 """The portfolio index (reports/index.html): every agent's latest week, its decisions, and the AgentOps load.
 
 Built from the `summary.json` files already in the output folder, so agents rendered in earlier runs stay listed,
-and a workspace that could not be read (its summary carries an `error`) has its row with the error.
+and a workspace that could not be read (its summary carries an `error`) has its row with the error. A phase that
+is over reads as history on its row ("done: ready for canary", with the day the canary began) beside "Now"; the
+JSON keeps the headline's codes as they are.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import json
 import os
 from pathlib import Path
 
-from rolloutkit.memo import attention_order, portfolio_view
+from rolloutkit.memo import attention_order, current_phase, portfolio_view
 from rolloutkit.render import PAGE_STYLE, pill
 from rolloutkit.workspace import Workspace
 
@@ -69,15 +71,56 @@ def _row(summary: dict) -> str:
                 f"{html.escape(first)} <a href='{html.escape(summary['href'])}'>What to fix &rsaquo;</a></td>"
                 f"<td>{pill('bad', 'no pages')}</td></tr>")
     decisions = summary.get("decisions", {})
+    over = finished_phases(summary)
     cells = []
     for page in _DECISION_PAGES:
         headline = decisions.get(page)
         if not headline:
             cells.append("<td>—</td>")
-            continue
-        label = headline.get("decision") or headline.get("status")
-        cells.append(f"<td>{pill(headline['status'], label)}<br><small>{html.escape(headline['sentence'])}"
-                     "</small></td>")
+        elif page in over:
+            cells.append(_done_cell(page, headline, over[page]))
+        else:
+            label = headline.get("decision") or headline.get("status")
+            cells.append(f"<td>{pill(headline['status'], label)}<br><small>{html.escape(headline['sentence'])}"
+                         "</small></td>")
     failed = [name for name, nb in summary.get("notebooks", {}).items() if nb["status"] != "ok"]
     pages = pill("bad", f"{len(failed)} failed: {', '.join(failed)}") if failed else pill("good", "all rendered")
     return f"<tr>{link}{week}{''.join(cells)}<td>{pages}</td></tr>"
+
+
+def finished_phases(summary: dict) -> dict[str, str | None]:
+    """The decision pages whose phase is over, each with the day it ended (None when the summary does not say):
+    the shadow once the canary has begun (also after a rollback, which goes back to the canary's 0%, not to
+    shadow) unless its page is missing or in error; the canary once the rollout holds at 100% with no rollback
+    called."""
+    phase = current_phase(summary)
+    decisions = summary.get("decisions") or {}
+    over: dict[str, str | None] = {}
+    shadow = decisions.get("shadow_comparison") or {}
+    if phase.startswith(("canary", "supervision")) and shadow.get("status") not in (None, "missing", "error"):
+        over["shadow_comparison"] = _shadow_ended(decisions)
+    readiness = decisions.get("canary_readiness") or {}
+    if phase.startswith("supervision") and readiness.get("decision") != "rollback" \
+            and readiness.get("status") not in ("bad", "error"):
+        started = (readiness.get("details") or {}).get("stage_started")
+        progress = ((decisions.get("timeline_planning") or {}).get("details") or {}).get("progress") or {}
+        over["canary_readiness"] = str(started)[:10] if started else progress.get("reached_100")
+    return over
+
+
+def _shadow_ended(decisions: dict) -> str | None:
+    """The day the shadow ended (the canary began), from the timeline's progress."""
+    progress = ((decisions.get("timeline_planning") or {}).get("details") or {}).get("progress") or {}
+    return next((p.get("actual_end") for p in progress.get("phases") or [] if p.get("kind") == "shadow"), None)
+
+
+def _done_cell(page: str, headline: dict, day: str | None) -> str:
+    """A finished phase's cell: its last decision as history, and the day the phase ended."""
+    on = f" on {day}" if day else ""
+    if page == "canary_readiness":
+        since = f"since {day}" if day else "since its last stage began"
+        return (f"<td>{pill('good', 'done: reached 100%')}<br><small>Canary over: 100% of traffic "
+                f"{html.escape(since)}; supervision applies.</small></td>")
+    label = (headline.get("decision") or headline.get("status") or "").replace("_", " ")
+    return (f"<td>{pill(headline['status'], f'done: {label}')}<br><small>Shadow over: the canary began"
+            f"{html.escape(on)}. Its verdict on the shadow data: {html.escape(headline['sentence'])}</small></td>")
