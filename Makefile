@@ -39,6 +39,8 @@ lab: $(STAMP)
 ## rolloutkit beside a pandas script and bare polars on 10M canary rows, start-up, the demo's weekly run and the
 ## largest page: one table with ratios (figures printed, nothing asserted). Another checkout side by side:
 ## make bench BENCH_ARGS="--before /path/to/old/checkout". Then daily counts from 10M and 100M rows, polars vs DuckDB.
+## Off by default (~25 min on 2 cores): whether the weekly run grows linearly with the portfolio, on 5, 10 and 20
+## synthetic agents: make bench BENCH_ARGS="--portfolio 5,10,20" (add "--weekly-repeat 0 --rows 200000" for that alone).
 BENCH_ARGS ?=
 BENCH_STAMP := $(VENV)/.bench-installed
 $(BENCH_STAMP): $(STAMP)
