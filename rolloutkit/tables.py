@@ -457,7 +457,11 @@ def _cast(column: Column, dtype: pl.DataType, source: Source | None = None) -> p
             number = number / 100
         return number.alias(column.name)
     if column.kind == "str" and dtype == pl.String:
-        return col.str.strip_chars().replace("", None)
+        # CSV cells are trimmed (spreadsheets and hand edits pad them); Parquet and NDJSON strings, written by
+        # programs, are read as written, which saves a copy of every string of a 10M-row table. when/then
+        # rather than replace("", None), which the streaming engine cannot run chunk by chunk.
+        text = col.str.strip_chars() if source is not None and source.format == "csv" else col
+        return pl.when(text != "").then(text).alias(column.name)
     return col.cast(_DTYPES[column.kind], strict=False)
 
 
@@ -467,8 +471,9 @@ class _Rule:
     text: str
     #: True on offending rows; written on the raw columns, so one scan of the file answers every rule.
     offending: pl.Expr
-    #: How many rows break it, as an aggregate; None means `offending.sum()`.
-    count: pl.Expr | None = None
+    #: For a rule that values be distinct: the values (null where none is), else None and the rule counts the
+    #: offending rows.
+    distinct: pl.Expr | None = None
     #: Which rule it is, for `DataError.check` (and the fix sources.yaml can offer).
     check: str = ""
 
@@ -533,16 +538,12 @@ def _rules(columns: list[Column], schema: pl.Schema, contract: TableContract, fa
             total = _cast(contract.column(c.at_most), schema[c.at_most], source)
             rules.append(_Rule(c.name, f"must not exceed `{c.at_most}`", typed > total, check="at_most"))
         if c.unique:
-            # Counting distinct 64-bit hashes is several times cheaper than marking duplicates on millions of ids;
-            # the duplicated rows are only looked up when the count says there are some (which also weeds out
-            # the rare hash collision).
-            present = typed.drop_nulls()
             rules.append(_Rule(c.name, "must be unique; duplicated values", typed.is_duplicated() & typed.is_not_null(),
-                               count=present.len() - present.hash().n_unique(), check="unique"))
+                               distinct=typed, check="unique"))
     if contract.key and all(k in schema for k in contract.key):
         key = pl.struct([_cast(contract.column(k), schema[k], source) for k in contract.key])
         rules.append(_Rule(", ".join(contract.key), "must identify a row; duplicated combinations",
-                           key.is_duplicated(), count=pl.len() - key.n_unique(), check="key"))
+                           key.is_duplicated(), distinct=key, check="key"))
     return rules, helpers
 
 
@@ -571,10 +572,8 @@ def _kind_words(column: Column, source: Source | None = None) -> str:
 def _validate(source: Source, frame: pl.LazyFrame, schema: pl.Schema, columns: list[Column],
               contract: TableContract, failure_modes: tuple[str, ...] | None) -> None:
     rules, helpers = _rules(columns, schema, contract, failure_modes, source)
-    counts = [(r.count if r.count is not None else r.offending.fill_null(False).sum()).alias(str(i))
-              for i, r in enumerate(rules)]
     try:
-        rows, *found = (frame.with_columns(**helpers) if helpers else frame).select(pl.len(), *counts).collect().row(0)
+        rows, found = _broken(frame.with_columns(**helpers) if helpers else frame, rules)
     except pl.exceptions.PolarsError as exc:
         raise _unreadable(source, exc) from None
     if not rows:
@@ -583,11 +582,30 @@ def _validate(source: Source, frame: pl.LazyFrame, schema: pl.Schema, columns: l
     failing = [(rule, count) for rule, count in zip(rules, found, strict=True) if count]
     for i, (rule, _) in enumerate(failing):
         also = [f"column `{_user_columns(source, r)}` {r.text} — "
-                + (f"{n:,} repeated" if r.count is not None else f"{n:,} row{'s' if n != 1 else ''}")
+                + (f"{n:,} repeated" if r.distinct is not None else f"{n:,} row{'s' if n != 1 else ''}")
                 for j, (r, n) in enumerate(failing) if j != i]
         error = _offending(source, contract, rule, also, helpers)
         if error is not None:
             raise error
+
+
+def _broken(frame: pl.LazyFrame, rules: list[_Rule]) -> tuple[int, list[int]]:
+    """The table's rows and, per rule, how many rows break it: an offending row count, or for a rule of distinct
+    values how many repeat. Two queries on the streaming engine, so memory stays flat however long the table:
+    the counts of offending rows, and the 64-bit hashes of the values that must be distinct (8 bytes a row,
+    several times cheaper than comparing millions of ids). A repeat is only looked up when a count says there
+    is one, which also weeds out the rare hash collision."""
+    counted = [r for r in rules if r.distinct is None]
+    distinct = [r for r in rules if r.distinct is not None]
+    counts = frame.select(pl.len(), *(r.offending.fill_null(False).sum().alias(str(i))
+                                      for i, r in enumerate(counted))).collect(engine="streaming").row(0)
+    hashes = (frame.select(*(pl.when(r.distinct.is_not_null()).then(r.distinct.hash()).alias(str(i))
+                             for i, r in enumerate(distinct))).collect(engine="streaming") if distinct else None)
+    by_rule = dict(zip(map(id, counted), counts[1:], strict=True))
+    for i, rule in enumerate(distinct):
+        values = hashes.get_column(str(i)).drop_nulls()
+        by_rule[id(rule)] = values.len() - values.n_unique()
+    return counts[0], [by_rule[id(r)] for r in rules]
 
 
 def _user_columns(source: Source, rule: _Rule) -> str:

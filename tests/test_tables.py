@@ -59,6 +59,23 @@ def test_all_formats_read_the_same(tmp_path):
         assert_frame_equal(got, from_csv, check_dtypes=False)
 
 
+def test_csv_cells_are_trimmed_and_parquet_strings_read_as_written(tmp_path):
+    padded = CANARY_CSV.replace("a1,", " a1 ,").replace(",agent,true,,eu", ", agent ,true, ,eu")
+    table = read(tmp_path, "canary.csv", padded, "canary")
+    assert table["interaction_id"][0] == "a1" and table["arm"][0] == "agent" and table["failure_mode"][0] is None
+    # a program wrote the Parquet file: a padded value is what it wrote, refused by name rather than guessed at
+    frame = canary_frame().with_columns(arm=pl.Series(["agent ", "agent", "human", "human"]),
+                                        failure_mode=pl.Series(["", "wrong_policy", None, None]))
+    frame.write_parquet(tmp_path / "canary.parquet")
+    with pytest.raises(DataError) as error:
+        read_table(tmp_path / "canary.parquet", "canary", failure_modes=MODES).collect()
+    assert "outside {agent, human}" in str(error.value) and "'agent '" in str(error.value)
+    # an empty string is an empty value in every format
+    frame.with_columns(arm=pl.Series(["agent", "agent", "human", "human"])).write_parquet(tmp_path / "canary.parquet")
+    typed = read_table(tmp_path / "canary.parquet", "canary", failure_modes=MODES).collect()
+    assert typed["failure_mode"].to_list() == [None, "wrong_policy", None, None]
+
+
 def test_naive_parquet_timestamps_are_utc(tmp_path):
     frame = canary_frame().with_columns(pl.col("ts").str.slice(0, 10).str.to_date().cast(pl.Datetime("ms")))
     frame.write_parquet(tmp_path / "canary.parquet")
