@@ -264,6 +264,34 @@ def test_daily_counts_are_the_canary_daily_shape(folder: Path) -> None:
                        expected.head(2).with_columns(over_actions=pl.lit(0, dtype=pl.Int64)))
 
 
+def test_sessions_counted_in_hash_buckets_are_counted_once(folder: Path) -> None:
+    # 3,000 agent sessions of 1-4 interactions, some crossing midnight or a flag change, some without an id:
+    # however many buckets the sessions are split into, each is counted once, on its first row's day and segment
+    rng = np.random.default_rng(7)
+    n = 6000
+    session = rng.integers(0, 3000, n)
+    ts = (dt.datetime(2026, 10, 1, tzinfo=dt.UTC).timestamp() + session * 60 + rng.integers(0, 7200, n)) * 1e6
+    folder = folder / "sessions"
+    folder.mkdir()
+    (folder / "charter.yaml").write_text(yaml.safe_dump({**CHARTER, "guardrails": {
+        **CHARTER["guardrails"], "max_actions_per_session": 6, "max_dollars_per_session": 50}}, sort_keys=False))
+    pl.DataFrame({
+        "interaction_id": [f"i{k}" for k in range(n)],
+        "ts": pl.Series(ts.astype("int64")).cast(pl.Datetime("us", "UTC")),
+        "arm": "agent", "success": True, "failure_mode": None,
+        "session_id": [None if k % 50 == 0 else f"s{s}" for k, s in enumerate(session)],
+        "actions": rng.integers(0, 5, n), "dollars": rng.uniform(0, 30, n),
+    }, schema_overrides={"failure_mode": pl.String}).write_parquet(folder / "canary.parquet")
+    pl.DataFrame({"ts": [dt.datetime(2026, 10, 1, 20)], "traffic_share": [1.0], "actor": ["ops"],
+                  "reason": ["start"]}).write_parquet(folder / "flags.parquet")
+    ws = load_workspace(folder)
+    one = canary.daily_counts(ws, session_buckets=1)
+    assert one["over_actions"].sum() > 100 and one["over_dollars"].sum() > 100 and one["day"].n_unique() > 1
+    for buckets in (2, 3, 16):
+        assert_frame_equal(canary.daily_counts(ws, session_buckets=buckets), one)
+    assert_frame_equal(canary.daily_counts(ws), one)
+
+
 def test_counts_from_daily_give_the_decisions_the_rows_give(healthy: Path, folder: Path) -> None:
     ws = load_workspace(healthy)
     flags = ws.table("flags").collect()

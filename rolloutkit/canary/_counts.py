@@ -28,13 +28,16 @@ from rolloutkit.workspace import Workspace
 
 _KEYS = ("day", "segment_start", "arm")
 _TIME = pl.Datetime("us", "UTC")
+#: Agent interactions whose sessions one hash table holds at a time (about 200 MB), and at most this many tables.
+_SESSIONS_A_BUCKET, _MAX_BUCKETS = 2_000_000, 16
 
 
 def _flags(ws: Workspace, day: dt.date) -> pl.DataFrame:
     return ws.table("flags").filter(pl.col("day") <= day).select("ts", "traffic_share", "reason", "day").collect()
 
 
-def daily_counts(ws: Workspace, *, as_of: dt.date | str | None = None) -> pl.DataFrame:
+def daily_counts(ws: Workspace, *, as_of: dt.date | str | None = None,
+                 session_buckets: int | None = None) -> pl.DataFrame:
     """The workspace's canary traffic as daily counts in the `canary_daily` shape, up to the end of `as_of`.
 
     The one access point to canary traffic: the workspace's own `canary_daily` (validated against its contract,
@@ -46,13 +49,16 @@ def daily_counts(ws: Workspace, *, as_of: dt.date | str | None = None) -> pl.Dat
     `over_dollars` (sessions over the charter's limits, counted on their first day and segment), `cost_usd` and
     `cost_n` (sum and count of reported costs), `latency_ms_sum`, `latency_ms_sumsq` and `latency_n`. Rows after
     `as_of` are ignored.
+
+    `session_buckets`: how many hash buckets sessions are counted in, one table of sessions in memory at a time
+    (None: one per two million agent interactions, about 200 MB each). The counts are the same for any number.
     """
     day = ws.resolve_as_of(as_of)
     if ws.has("canary_daily"):
         return _stored_counts(ws, day)
     # without a flag history every interaction is before the first flag: one segment, `segment_start` null
     times = _flags(ws, day)["ts"] if ws.has("flags") else pl.Series("ts", [], dtype=pl.Datetime("us", "UTC"))
-    return _daily_counts(ws, day, times)
+    return _daily_counts(ws, day, times, session_buckets=session_buckets)
 
 
 def _stored_counts(ws: Workspace, day: dt.date) -> pl.DataFrame:
@@ -64,13 +70,14 @@ def _stored_counts(ws: Workspace, day: dt.date) -> pl.DataFrame:
             .sort(*_KEYS).collect())
 
 
-def _daily_counts(ws: Workspace, day: dt.date, flag_times: pl.Series) -> pl.DataFrame:
+def _daily_counts(ws: Workspace, day: dt.date, flag_times: pl.Series, *,
+                  session_buckets: int | None = None) -> pl.DataFrame:
     charter = ws.charter
     times = flag_times.sort()
     rows = ws.table("canary")
     schema = rows.collect_schema()
     rows = rows.filter(pl.col("day") <= day).with_columns(
-        seg=pl.lit(times).search_sorted(pl.col("ts"), side="right").cast(pl.UInt32))
+        seg=pl.sum_horizontal(pl.lit(0, pl.UInt32), *(pl.col("ts") >= t for t in times)).cast(pl.UInt32))
     guard = charter.guardrails
     aggs = [pl.len().cast(pl.Int64).alias("n"), pl.col("success").sum().cast(pl.Int64).alias("successes")]
     aggs += [(pl.col("failure_mode") == m).sum().cast(pl.Int64).alias(failure_column(m))
@@ -93,24 +100,15 @@ def _daily_counts(ws: Workspace, day: dt.date, flag_times: pl.Series) -> pl.Data
         latency = pl.col("latency_ms").cast(pl.Float64)
         aggs += [latency.sum().alias("latency_ms_sum"), (latency * latency).sum().alias("latency_ms_sumsq"),
                  latency.count().cast(pl.Int64).alias("latency_n")]
-    queries = [rows.group_by("day", "seg", "arm").agg(aggs)]
-    # sessions are grouped by a 64-bit hash of their id: three times faster than string keys at 10M rows, and a
-    # collision (odds about 3 in 10^8 at a million sessions) could only merge two sessions' action counts
-    if has_sessions and session_limits:
-        sessions = (rows.filter(pl.col("arm") == "agent")
-                    .group_by(pl.when(pl.col("session_id").is_not_null()).then(pl.col("session_id").hash())
-                              .otherwise(pl.col("interaction_id").hash()).alias("session"))
-                    .agg(pl.col("day").min(), pl.col("seg").min(),
-                         *[pl.col(c).sum().alias(c) for c, _ in session_limits.values()])
-                    .group_by("day", "seg")
-                    .agg(*[(pl.col(c) > limit).sum().cast(pl.Int64).alias(name)
-                           for name, (c, limit) in session_limits.items()])
-                    .with_columns(arm=pl.lit("agent")))
-        queries.append(sessions)
-    collected = pl.collect_all(queries)
-    daily = collected[0]
-    if len(collected) > 1:  # a session's first row is an agent row of its (day, seg), so a left join loses none
-        daily = daily.join(collected[1], on=["day", "seg", "arm"], how="left")
+    sessions = has_sessions and bool(session_limits)
+    # one query at a time on the streaming engine: collect_all would share the scan by holding its rows in memory
+    daily = rows.group_by("day", "seg", "arm").agg(aggs).collect(engine="streaming")
+    if sessions:
+        agent = daily.filter(pl.col("arm") == "agent")
+        buckets = session_buckets or min(_MAX_BUCKETS, max(1, -(-agent["n"].sum() // _SESSIONS_A_BUCKET)))
+        over = _sessions_over(rows, session_limits, buckets=buckets)
+        # a session's first row is an agent row of its (day, seg), so a left join loses none
+        daily = daily.join(over, on=["day", "seg", "arm"], how="left")
     starts = pl.DataFrame({"seg": pl.Series(range(1, times.len() + 1), dtype=pl.UInt32),
                            "segment_start": times.cast(_TIME)})
     fails = [failure_column(m) for m in charter.failure_mode_names]
@@ -118,6 +116,27 @@ def _daily_counts(ws: Workspace, day: dt.date, flag_times: pl.Series) -> pl.Data
     return (daily.join(starts, on="seg", how="left")
             .select(*_KEYS, *COUNT_COLUMNS[:2], *fails, pl.col(optional).fill_null(0))
             .sort(*_KEYS))
+
+
+def _sessions_over(rows: pl.LazyFrame, limits: dict[str, tuple[str, float]], *, buckets: int) -> pl.DataFrame:
+    """Agent sessions over the charter's limits (`over_actions`, `over_dollars`), counted on the (day, seg) of
+    their first row.
+
+    Sessions are grouped by a 64-bit hash of their id (an interaction without one is its own session): three times
+    faster than string keys at 10M rows, and a collision (odds about 3 in 10^8 at a million sessions) could only
+    merge two sessions' action counts. The table of sessions is the run's largest allocation (about 100 bytes a
+    session), so sessions are counted in `buckets` hash buckets, one table at a time."""
+    agent = rows.filter(pl.col("arm") == "agent")
+    session = (pl.when(pl.col("session_id").is_not_null()).then(pl.col("session_id").hash())
+               .otherwise(pl.col("interaction_id").hash()))
+    parts = [(agent.filter(session % buckets == bucket) if buckets > 1 else agent)
+             .group_by(session.alias("session"))
+             .agg(pl.col("day").min(), pl.col("seg").min(), *[pl.col(c).sum().alias(c) for c, _ in limits.values()])
+             .group_by("day", "seg")
+             .agg(*[(pl.col(c) > limit).sum().cast(pl.Int64).alias(name) for name, (c, limit) in limits.items()])
+             .collect(engine="streaming") for bucket in range(buckets)]
+    return (pl.concat(parts).group_by("day", "seg").agg(pl.col(list(limits)).sum())
+            .with_columns(arm=pl.lit("agent")))
 
 
 def counts_from_daily(daily: pl.DataFrame, flags: pl.DataFrame, charter: Charter, *,
