@@ -30,6 +30,8 @@ class Workspace:
     _cache: dict[str, pl.LazyFrame] = field(default_factory=dict, repr=False)
     #: The day `cut` cut this workspace at; None: every row.
     cut_day: dt.date | None = None
+    #: The last day with data, once known: [] until then (cut learns it with the sizes of the tables it keeps).
+    _last_day: list[dt.date | None] = field(default_factory=list, repr=False)
 
     @property
     def agent(self) -> str:
@@ -67,14 +69,15 @@ class Workspace:
         if self.cut_day is not None and self.cut_day <= day:
             return self
         tables = {name: self.table(name).filter(pl.col("day") <= day) for name in self.sources}
-        sizes = pl.collect_all([frame.select(pl.len()) for frame in tables.values()])
-        kept = {name: frame for (name, frame), size in zip(tables.items(), sizes, strict=True) if size.item()}
+        sizes = pl.collect_all([frame.select(pl.len(), pl.col("day").max()) for frame in tables.values()])
+        kept = {name: frame for (name, frame), size in zip(tables.items(), sizes, strict=True) if size.item(0, 0)}
+        last = max((size.item(0, 1) for size in sizes if size.item(0, 0)), default=None)
         for name, frame in kept.items():
             later = [c for c in _LATER_EVENTS if c in frame.collect_schema()]
             kept[name] = frame.with_columns(pl.when(pl.col(c).dt.convert_time_zone(self.charter.timezone).dt.date()
                                                     <= day).then(pl.col(c)).alias(c) for c in later)
         return Workspace(path=self.path, charter=self.charter, sources={n: self.sources[n] for n in kept},
-                         _cache=kept, cut_day=day)
+                         _cache=kept, cut_day=day, _last_day=[last])
 
     def validate(self) -> None:
         """Read and check every table present; raises the first `DataError`."""
@@ -99,8 +102,10 @@ class Workspace:
 
     def last_day(self) -> dt.date | None:
         """The last day with data in any table (the default `as_of`)."""
-        days = [d for d in self.inventory()["last_day"].to_list() if d is not None]
-        return max(days) if days else None
+        if not self._last_day:
+            last = pl.collect_all([self.table(name).select(pl.col("day").max()) for name in self.sources])
+            self._last_day.append(max((d.item() for d in last if d.item() is not None), default=None))
+        return self._last_day[0]
 
     def resolve_as_of(self, as_of: str | dt.date | None) -> dt.date:
         """`as_of` as a date; None means the last day with data (today when the workspace has no data)."""
