@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.stats import binom, chi2, norm
 
+from rolloutkit.stats.distributions import binom_isf, binom_ppf, chi2_sf, norm_sf
 from rolloutkit.stats.results import (
     NO_DATA,
     ZERO_VARIANCE,
@@ -35,8 +35,8 @@ def binomial_control_limits(trials: object, p: float, *, alpha: float) -> Bounds
     n = _count_vector("trials", trials)
     p = check_unit("p", p)
     alpha = check_open_unit("alpha", alpha)
-    lower = np.where(n > 0, binom.ppf(alpha / 2, n, p), 0.0)
-    upper = np.where(n > 0, binom.isf(alpha / 2, n, p), 0.0)
+    lower = np.where(n > 0, binom_ppf(alpha / 2, n, p), 0.0)
+    upper = np.where(n > 0, binom_isf(alpha / 2, n, p), 0.0)
     return Bounds(lower.astype(int), upper.astype(int))
 
 
@@ -62,7 +62,7 @@ def trend_test(successes: object, trials: object, *, alpha: float = 0.05) -> Tes
     if variance <= 1e-12 * max(total, 1.0):
         return TestResult(math.nan, math.nan, False, ZERO_VARIANCE)
     z = float((t * (x - n * p)).sum() / math.sqrt(variance))
-    p_value = float(2 * norm.sf(abs(z)))
+    p_value = 2 * norm_sf(abs(z))
     return TestResult(z, p_value, p_value < alpha)
 
 
@@ -87,5 +87,5 @@ def srm_test(agent_count: int, total_count: int, expected_share: float, *, alpha
     expected = np.array([share * total, (1 - share) * total])
     observed = np.array([agent, total - agent])
     statistic = float(((observed - expected) ** 2 / expected).sum())
-    p_value = float(chi2.sf(statistic, 1))
+    p_value = chi2_sf(statistic, 1)
     return TestResult(statistic, p_value, p_value < alpha)

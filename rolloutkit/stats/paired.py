@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.stats import binom
 
+from rolloutkit.stats.distributions import binom_cdf
 from rolloutkit.stats.proportions import _wilson_bounds
 from rolloutkit.stats.results import (
     NO_DATA,
@@ -29,7 +29,7 @@ def mcnemar_exact(b: int, c: int, *, alpha: float = 0.05) -> TestResult:
     alpha = check_open_unit("alpha", alpha)
     if b + c == 0:
         return TestResult(math.nan, math.nan, False, NO_DATA)
-    p_value = min(1.0, 2 * float(binom.cdf(min(b, c), b + c, 0.5)))
+    p_value = min(1.0, 2 * float(binom_cdf(min(b, c), b + c, 0.5)))
     return TestResult(float(b), p_value, p_value < alpha)
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import math
 
-from scipy.stats import beta, norm
-
+from rolloutkit.stats.distributions import beta_isf, beta_ppf, norm_sf
 from rolloutkit.stats.results import (
     NO_DATA,
     ZERO_VARIANCE,
@@ -53,8 +52,8 @@ def clopper_pearson_interval(
     if n == 0:
         return Interval(math.nan, 0.0, 1.0, NO_DATA)
     tail = (1 - confidence) / 2 if side == "two-sided" else 1 - confidence
-    lower = 0.0 if x == 0 or side == "upper" else float(beta.ppf(tail, x, n - x + 1))
-    upper = 1.0 if x == n or side == "lower" else float(beta.isf(tail, x + 1, n - x))
+    lower = 0.0 if x == 0 or side == "upper" else beta_ppf(tail, x, n - x + 1)
+    upper = 1.0 if x == n or side == "lower" else beta_isf(tail, x + 1, n - x)
     return Interval(x / n, lower, upper)
 
 
@@ -124,5 +123,5 @@ def noninferiority_test(
     if variance <= 0:
         return TestResult(math.nan, math.nan, False, ZERO_VARIANCE)
     z = (xa / na - xc / nc + margin) / math.sqrt(variance)
-    p_value = float(norm.sf(z))
+    p_value = norm_sf(z)
     return TestResult(z, p_value, p_value < alpha)

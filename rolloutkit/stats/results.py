@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy.stats import norm
+
+from rolloutkit.stats.distributions import norm_isf
 
 NO_DATA = "no_data"
 ZERO_VARIANCE = "zero_variance"
@@ -133,4 +134,4 @@ def check_side(side: str) -> str:
 def z_value(confidence: float, side: str) -> float:
     """The normal quantile for a two-sided or one-sided interval at `confidence`."""
     tail = (1 - confidence) / 2 if side == "two-sided" else 1 - confidence
-    return float(norm.isf(tail))
+    return norm_isf(tail)

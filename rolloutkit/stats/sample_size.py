@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from scipy.stats import binom
 
+from rolloutkit.stats.distributions import binom_cdf, binom_ppf
 from rolloutkit.stats.results import (
     UNREACHABLE,
     SampleSize,
@@ -39,10 +39,10 @@ def trials_to_demonstrate(
     start, chunk = 1, 1024
     while start <= MAX_TRIALS:
         n = np.arange(start, min(start + chunk, MAX_TRIALS + 1))
-        c = binom.ppf(alpha, n, max_rate)
+        c = binom_ppf(alpha, n, max_rate)
         # ppf gives the smallest c with P(X ≤ c) ≥ alpha; step back when that overshoots alpha
-        c = np.where(binom.cdf(c, n, max_rate) <= alpha, c, c - 1)
-        works = (c >= 0) & (binom.cdf(c, n, expected_rate) >= power)
+        c = np.where(binom_cdf(c, n, max_rate) <= alpha, c, c - 1)
+        works = (c >= 0) & (binom_cdf(c, n, expected_rate) >= power)
         if works.any():
             first = int(np.argmax(works))
             return SampleSize(int(n[first]), int(c[first]))
