@@ -30,8 +30,8 @@ class Workspace:
     _cache: dict[str, pl.LazyFrame] = field(default_factory=dict, repr=False)
     #: The day `cut` cut this workspace at; None: every row.
     cut_day: dt.date | None = None
-    #: The last day with data, once known: [] until then (cut learns it with the sizes of the tables it keeps).
-    _last_day: list[dt.date | None] = field(default_factory=list, repr=False)
+    #: Each table's first and last day, once read (a cut keeps those its cut leaves as they are).
+    _spans: dict[str, tuple[dt.date, dt.date]] = field(default_factory=dict, repr=False)
 
     @property
     def agent(self) -> str:
@@ -68,16 +68,26 @@ class Workspace:
         day = self.resolve_as_of(as_of)
         if self.cut_day is not None and self.cut_day <= day:
             return self
-        tables = {name: self.table(name).filter(pl.col("day") <= day) for name in self.sources}
-        sizes = pl.collect_all([frame.select(pl.len(), pl.col("day").max()) for frame in tables.values()])
-        kept = {name: frame for (name, frame), size in zip(tables.items(), sizes, strict=True) if size.item(0, 0)}
-        last = max((size.item(0, 1) for size in sizes if size.item(0, 0)), default=None)
+        spans = self.spans()
+        # a table whose rows all come later is left out, one that ends by `day` is kept as it is
+        kept = {name: self.table(name) if last <= day else self.table(name).filter(pl.col("day") <= day)
+                for name, (first, last) in spans.items() if first <= day}
         for name, frame in kept.items():
             later = [c for c in _LATER_EVENTS if c in frame.collect_schema()]
             kept[name] = frame.with_columns(pl.when(pl.col(c).dt.convert_time_zone(self.charter.timezone).dt.date()
                                                     <= day).then(pl.col(c)).alias(c) for c in later)
         return Workspace(path=self.path, charter=self.charter, sources={n: self.sources[n] for n in kept},
-                         _cache=kept, cut_day=day, _last_day=[last])
+                         _cache=kept, cut_day=day, _spans={n: span for n, span in spans.items()
+                                                           if n in kept and span[1] <= day})
+
+    def spans(self) -> dict[str, tuple[dt.date, dt.date]]:
+        """Each table with rows, by name: its first and last day (one query for every table not read yet)."""
+        unread = [name for name in self.sources if name not in self._spans]
+        days = pl.col("day")
+        found = pl.collect_all([self.table(name).select(days.min().alias("first"), days.max().alias("last"))
+                                for name in unread])
+        self._spans |= {name: span.row(0) for name, span in zip(unread, found, strict=True) if span.item(0, 0)}
+        return {name: self._spans[name] for name in self.sources if name in self._spans}
 
     def validate(self) -> None:
         """Read and check every table present; raises the first `DataError`."""
@@ -102,10 +112,7 @@ class Workspace:
 
     def last_day(self) -> dt.date | None:
         """The last day with data in any table (the default `as_of`)."""
-        if not self._last_day:
-            last = pl.collect_all([self.table(name).select(pl.col("day").max()) for name in self.sources])
-            self._last_day.append(max((d.item() for d in last if d.item() is not None), default=None))
-        return self._last_day[0]
+        return max((last for _, last in self.spans().values()), default=None)
 
     def resolve_as_of(self, as_of: str | dt.date | None) -> dt.date:
         """`as_of` as a date; None means the last day with data (today when the workspace has no data)."""
