@@ -37,7 +37,7 @@ LAYERS = (
 LAYER = {name: level for level, names in enumerate(LAYERS) for name in names}
 #: Phase packages: their `_private` modules are theirs alone.
 PHASES = ("shadow", "canary", "timeline", "supervision", "evalset", "counts", "importers")
-HEAVY = ("altair", "vl_convert", "IPython", "nbconvert", "papermill", "duckdb", "pyspark")
+HEAVY = ("altair", "vl_convert", "IPython", "nbconvert", "papermill", "duckdb", "pyspark", "scipy.stats")
 
 
 def module_name(path: Path, root: Path) -> str:
@@ -181,6 +181,9 @@ def test_a_planted_private_reach_is_caught(tmp_path):
     "import rolloutkit as rk; rk.canary.page(rk.load_workspace(rk.paths.DEMO_DIR / 'invoice-triage'))",
     "import rolloutkit as rk; from rolloutkit import audit; audit.audit(rk.load_workspace(rk.paths.DEMO_DIR / "
     "'invoice-triage'))",
+    # every phase's statistics: scipy.special, never scipy.stats (0.8 s of CPU to import)
+    "import rolloutkit as rk; from rolloutkit import memo; ws = rk.load_workspace(rk.paths.DEMO_DIR / "
+    "'support-refunds'); [phase.page(ws).headline for phase in memo.PHASES]",
 ])
 def test_heavy_libraries_wait_until_a_chart_or_page_needs_them(statement):
     probe = f"{statement}; import sys; print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
