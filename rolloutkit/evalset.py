@@ -21,9 +21,9 @@ from typing import Any
 import polars as pl
 
 from rolloutkit import stats
+from rolloutkit.contracts import CATEGORIES
 from rolloutkit.errors import MissingTableError, RolloutkitError
 from rolloutkit.page import Headline, Missing, missing_headline, missing_table
-from rolloutkit.tables import CATEGORIES
 from rolloutkit.text import iso_week_expr, json_rows, plural
 from rolloutkit.workspace import Workspace
 

@@ -13,9 +13,10 @@ from pathlib import Path
 import polars as pl
 
 from rolloutkit.charter import Charter, load_charter
+from rolloutkit.contracts import CONTRACTS, COUNT_CONTRACTS, TABLE_NAMES
 from rolloutkit.errors import DataError, MissingTableError, RolloutkitError
 from rolloutkit.sources import SOURCES_FILE, load_sources, read
-from rolloutkit.tables import CONTRACTS, COUNT_CONTRACTS, TABLE_NAMES, Source, find_table
+from rolloutkit.tables import Source, find_table
 
 #: Columns that record a later event of a row (an incident closed, a rollback that reached 0%): unknown until then.
 _LATER_EVENTS = ("closed_at", "zero_at")

@@ -20,7 +20,7 @@ from rolloutkit import paths
 
 #: Layers, lowest first: a module may import from its own layer or a lower one, never a higher one.
 LAYERS = (
-    ("paths", "errors", "text", "page", "checks", "stats"),
+    ("paths", "errors", "text", "page", "checks", "stats", "contracts"),
     ("charter",),
     ("tables", "sources"),
     ("workspace", "cache"),

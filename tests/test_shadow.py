@@ -256,7 +256,7 @@ def test_majority_verdict_ties_are_unclear_and_shares_are_weighted() -> None:
             ("c", "r3", 2, "agent_worse", "data_leak", 1.0),
         ]
     )
-    from rolloutkit.tables import CONTRACTS
+    from rolloutkit.contracts import CONTRACTS
 
     lazy = rk.read_table(_csv(reviews), CONTRACTS["reviews"], failure_modes=("wrong_policy", "data_leak"))
     got = shadow.review_items(lazy, None, as_of=dt.date(2026, 11, 30))

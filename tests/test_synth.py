@@ -11,8 +11,8 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from rolloutkit.contracts import CONTRACTS
 from rolloutkit.synth import SCENARIOS, Scenario, Truth, canary_frame, canary_frame_flags, write_demo, write_workspace
-from rolloutkit.tables import CONTRACTS
 from rolloutkit.workspace import load_workspace
 
 SEED = 7

@@ -6,8 +6,9 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from rolloutkit.contracts import CONTRACTS
 from rolloutkit.errors import DataError
-from rolloutkit.tables import CONTRACTS, read_table
+from rolloutkit.tables import read_table
 from rolloutkit.workspace import MissingTableError, load_workspace
 
 MODES = ("wrong_policy", "pii_leak")

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rolloutkit.charter import Charter
+from rolloutkit.contracts import ARMS
 from rolloutkit.counts._zones import Offsets, day_number
 from rolloutkit.errors import DataError
-from rolloutkit.tables import ARMS
 
 Table = Literal["canary_daily", "shadow_daily"]
 TABLES: tuple[Table, ...] = ("canary_daily", "shadow_daily")

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import polars as pl
 
+from rolloutkit.contracts import VERDICTS
 from rolloutkit.errors import DataError
 from rolloutkit.importers._results import ReviewScores
 from rolloutkit.importers._write import write_table
-from rolloutkit.tables import VERDICTS
 from rolloutkit.workspace import load_workspace
 
 ANNOTATION = "ANNOTATION"

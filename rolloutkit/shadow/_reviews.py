@@ -17,9 +17,9 @@ import polars as pl
 
 from rolloutkit import stats
 from rolloutkit.charter import Charter
+from rolloutkit.contracts import VERDICTS
 from rolloutkit.errors import RolloutkitError
 from rolloutkit.shadow._results import ALL_WEEKS, NOT_IN_SHADOW, ReviewerAgreement, ReviewItems
-from rolloutkit.tables import VERDICTS
 from rolloutkit.text import iso_week_expr, reference_expr
 
 _SHARE_SCHEMA = {

@@ -9,8 +9,9 @@ from typing import Any
 
 import polars as pl
 
+from rolloutkit.contracts import Column, TableContract
 from rolloutkit.errors import DataError
-from rolloutkit.tables import FALSE_TEXT, TRUE_TEXT, Column, Source, TableContract, cell_text, scan
+from rolloutkit.tables import FALSE_TEXT, TRUE_TEXT, Source, cell_text, scan
 
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 

@@ -11,8 +11,9 @@ from typing import Any
 
 import polars as pl
 
+from rolloutkit.contracts import CONTRACTS, TABLE_NAMES, Column, TableContract
 from rolloutkit.errors import SourcesError, cut, short
-from rolloutkit.tables import CONTRACTS, TABLE_NAMES, Column, Source, TableContract, cell_text, find_table
+from rolloutkit.tables import Source, cell_text, find_table
 
 SOURCES_FILE = "sources.yaml"
 #: The keys of a table's entry, besides `<share column>: percent | fraction`.

@@ -7,11 +7,12 @@ from pathlib import Path
 import polars as pl
 
 from rolloutkit.charter import load_yaml
+from rolloutkit.contracts import CONTRACTS, TABLE_NAMES, TableContract
 from rolloutkit.errors import DataError, SourcesError
 from rolloutkit.sources._files import check_headers, diagnose
 from rolloutkit.sources._fixes import DELIMITERS, fix
 from rolloutkit.sources._parse import SOURCES_FILE, Parser, shown
-from rolloutkit.tables import CONTRACTS, TABLE_NAMES, Source, TableContract, find_table, read_table
+from rolloutkit.tables import Source, find_table, read_table
 
 __all__ = ["SOURCES_FILE", "describe", "load_sources", "read"]
 
