@@ -105,9 +105,13 @@ def test_a_dead_kernel_or_killed_worker_fails_only_its_notebook(tmp_path, make_w
     own = tmp_path / "own"
     pid_file = tmp_path / "orphan.pid"
     write_notebook(own, "a_kernel_exits", "import os\nos._exit(1)")
-    # Kills the worker process (the kernel's parent) and stays alive: an orphan the run must still stop.
+    # Kills the worker process and stays alive: an orphan the run must still stop. (The kernel's parent is the
+    # worker's kernel template, which it was forked from; the worker is the process with its mark running the worker.)
+    find_worker = ("import psutil\nworker = [p for p in psutil.process_iter(['cmdline', 'environ']) if "
+                   "'rolloutkit.report._worker' in (p.info['cmdline'] or []) and (p.info['environ'] or {})"
+                   ".get('ROLLOUTKIT_REPORT_PROCESS') == os.environ['ROLLOUTKIT_REPORT_PROCESS']][0]")
     write_notebook(own, "b_worker_killed", f"import os, signal, time\nopen({str(pid_file)!r}, 'w')"
-                   ".write(str(os.getpid()))\nos.kill(os.getppid(), signal.SIGKILL)\ntime.sleep(600)")
+                   f".write(str(os.getpid()))\n{find_worker}\nworker.kill()\ntime.sleep(600)")
     write_notebook(own, "c_quick", "print('fine')")
     out = tmp_path / "reports"
     result = report.run([make_workspace()], as_of=AS_OF, out=out, notebooks=own, builtin=False, jobs=1,
@@ -132,14 +136,15 @@ def test_a_stopped_run_cleans_up_and_leaves_earlier_reports_alone(tmp_path, earl
     before = digest(out)
     own = tmp_path / "sleeps"
     marker = tmp_path / "started"
-    write_notebook(own, "sleeps", f"open({str(marker)!r}, 'w').write('running')\nimport time\ntime.sleep(600)")
+    write_notebook(own, "sleeps", f"import os, time\nopen({str(marker)!r}, 'w').write(str(os.getpid()))\n"
+                   "time.sleep(600)")
     proc = subprocess.Popen([*CLI, str(ws), "--out", str(out), "--as-of", AS_OF, "--notebooks", str(own),
                              "--no-builtin"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     try:
-        wait_for(marker)
+        kernel = int(wait_for(marker))
         family = psutil.Process(proc.pid).children(recursive=True)
-        assert any("ipykernel" in " ".join(p.cmdline()) for p in family), "a kernel is running the notebook"
+        assert kernel in [p.pid for p in family], "a kernel of the run is running the notebook"
         assert [p.name for p in out.glob(".staging-*")], "the run is building in its staging folder"
         sent = time.monotonic()
         if how == "SIGTERM to the run":

@@ -98,7 +98,10 @@ def execute_all(jobs: list[Job], *, workers: int, timeout: float, kernel_dir: Pa
     run_mark = uuid.uuid4().hex
     _install_kernel(kernel_dir)
     env = {**os.environ, "JUPYTER_PATH": os.pathsep.join(filter(None, [str(kernel_dir),
-                                                                          os.environ.get("JUPYTER_PATH")]))}
+                                                                          os.environ.get("JUPYTER_PATH")])),
+           # charts as SVG alone (rolloutkit.render.CHARTS_VAR): a page shows nothing else, and without each
+           # chart's Vega-Lite spec the executed notebook papermill saves after every cell is half the size
+           "ROLLOUTKIT_CHARTS": "static"}
     log_dir.mkdir(parents=True, exist_ok=True)
     pending = collections.deque(jobs)
     done: list[NotebookRun] = []

@@ -20,6 +20,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from rolloutkit import paths
+from rolloutkit.report._kernels import kernel_manager_class, start_template
 from rolloutkit.report._pages import nav
 from rolloutkit.report._results import KERNEL_NAME, LOG_VAR, Job, NotebookRun
 
@@ -34,6 +35,7 @@ def serve() -> None:
     os.dup2(log, 2)
     os.close(log)
     _exit_with_parent()
+    start_template()  # the kernels' template imports their libraries while we import ours
     import papermill  # noqa: F401 — import before saying ready, so a job's time is the notebook's own
 
     from rolloutkit.render import export_html  # noqa: F401
@@ -83,7 +85,7 @@ def execute_notebook(job: Job) -> tuple[NotebookRun, dict | None]:
             job.source, str(executed),
             parameters={"workspace": job.workspace, "as_of": job.as_of},
             kernel_name=KERNEL_NAME, language="python", progress_bar=False, cwd=str(paths.NOTEBOOKS_DIR),
-            kernel_manager_class=_kernel_manager_class(), shutdown_kernel="immediate",
+            kernel_manager_class=kernel_manager_class(), shutdown_kernel="immediate",
             config=Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(sockets, "k")}}),
         )
     except PapermillExecutionError as exc:
@@ -123,24 +125,6 @@ def _describe(exc: Exception) -> str:
     if isinstance(exc, DeadKernelError):
         return f"the kernel died while running the notebook ({exc})"
     return f"{type(exc).__name__}: {exc}"
-
-
-def _kernel_manager_class() -> type:
-    """jupyter_client's kernel manager, minus the SIGINT it sends an idle kernel before shutting it down.
-
-    That interrupt is what made kernels log "KeyboardInterrupt caught in kernel" under load: it lands while the
-    kernel is still handling its last message. A notebook that is done needs no interrupt; a hung one is stopped
-    by the run's timeout, which kills the kernel outright.
-    """
-    from jupyter_client.manager import AsyncKernelManager
-
-    class ReportKernelManager(AsyncKernelManager):
-        async def _async_interrupt_kernel(self) -> None:
-            if self.shutting_down:
-                return
-            await super()._async_interrupt_kernel()
-
-    return ReportKernelManager
 
 
 if __name__ == "__main__":
