@@ -62,6 +62,19 @@ def test_regressing_rolls_back_on_the_day_after_the_regression_starts(scenarios:
     assert (after["stage"], after["decision"], after["stage_change"]) == (0.0, "hold", "rollback")
 
 
+def test_a_rollback_draining_on_the_last_day_holds_at_zero(tmp_path: Path) -> None:
+    # seed 7 rolls back on its last day, and agent rows keep arriving in the seconds the flag takes to drain: the
+    # 0% stage has agent and human traffic, but no split to plan a comparison with (this used to raise)
+    truth = synth.write_workspace(tmp_path / "late", "regressing", seed=7)
+    ws = load_workspace(tmp_path / "late")
+    counts = canary.canary_counts(ws)
+    drained = counts.daily.filter(pl.col("seg") == counts.segments["seg"].max(), pl.col("arm") == "agent")
+    assert truth.rollback_day == counts.as_of and drained["n"].sum() > 0
+    result = canary.readiness(ws)
+    assert (result.decision, result.stage, result.stage_change) == ("hold", 0.0, "rollback")
+    assert "after a rollback" in canary.page(ws).headline.sentence
+
+
 def test_low_traffic_says_how_long_and_what_the_charter_allows(scenarios: dict) -> None:
     path, truth = scenarios["low_traffic"]
     result = canary.readiness(load_workspace(path), as_of=truth.as_of)

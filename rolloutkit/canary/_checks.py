@@ -165,7 +165,8 @@ def noninferiority_check(view: StageView, *, plan: bool = True) -> Check:
         return Check(name=name, status="pass", estimate=gap.estimate, lower=gap.lower, upper=gap.upper,
                      threshold=-margin, sentence=f"Non-inferior: {words}, above −{pct(margin)}.", on_fail="rollback")
     days = None
-    if plan and na and nh:
+    # at 0% (a rollback draining its last agent rows) there is no split to plan with
+    if plan and na and nh and 0 < view.share < 1:
         needed = stats.trials_until_diff_above(margin, xa / na, xh / nh, view.share, alpha=alpha,
                                                tuning_n=tuning_n(charter))
         days = None if needed is None else _days(needed - na - nh, view.total_per_day)
