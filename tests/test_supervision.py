@@ -319,6 +319,16 @@ def test_agentops_scale_counts_live_agents_and_monthly_tasks(make_workspace, cha
     assert busy.dedicated_ownership_due and "is due" in busy.sentence
     many = supervision.agentops_scale([live] * 4, as_of=AS_OF)
     assert many.production_agents == 4 and many.dedicated_ownership_due
+    # a workspace cut at a past day (as the weekly run cuts each at its week's day) counts the 30 days ending then
+    earlier = AS_OF - dt.timedelta(days=10)
+    past = supervision.agentops_scale([live.cut(earlier)])
+    assert past.to_dict() == supervision.agentops_scale([live], as_of=earlier).to_dict()
+    assert (past.agents[0].as_of, past.monthly_tasks) == (earlier, 1500)
+    # cut after its data ends (a stale week): the 30 days end on the cut day, not on the last day with data
+    later = live.last_day() + dt.timedelta(days=5)
+    stale = supervision.agentops_scale([live.cut(later)])
+    assert stale.agents[0].as_of == later
+    assert stale.to_dict() == supervision.agentops_scale([live], as_of=later).to_dict()
 
 
 def _texts(chart) -> str:

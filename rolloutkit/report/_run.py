@@ -141,7 +141,8 @@ def _render(workspaces: list[str | Path], result: RunResult, staging: Path, *, p
         built.append((week_dir(agent, d), result.out / agent / iso_week(d)))
     move_into_place(built)
     result.weeks = [target for _, target in built]
-    write_portfolio(result.out, [ws for ws, _ in opened])
+    # each agent's load as of its own week's day, never from rows after it
+    write_portfolio(result.out, [ws.cut(d) for ws, d in opened])
 
 
 def _remove_leftovers(out: Path) -> None:

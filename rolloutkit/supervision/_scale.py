@@ -25,7 +25,8 @@ def agentops_scale(workspaces: Sequence[Workspace], *, as_of: dt.date | str | No
     A production agent is one whose latest flag share (as of its `as_of`) is above 0 — any live share, not only
     100%, because monitoring traces, the eval set and incident response are needed from the first canary user.
     Without a flags table an agent is live when it served agent-arm traffic in the window. Monthly tasks are
-    agent-arm interactions over the 30 days ending `as_of` (None: each workspace's own last day with data), from
+    agent-arm interactions over the 30 days ending `as_of` (None: each workspace's cut day when it is cut, as the
+    weekly run cuts each at its week's day, else its own last day with data), from
     `canary.daily_counts`: the same from canary rows as from `canary_daily` counts.
     """
     loads = tuple(_load(ws, as_of) for ws in workspaces)
@@ -46,7 +47,7 @@ def agentops_scale(workspaces: Sequence[Workspace], *, as_of: dt.date | str | No
 
 
 def _load(ws: Workspace, as_of: dt.date | str | None) -> AgentLoad:
-    day = ws.resolve_as_of(as_of)
+    day = ws.resolve_as_of(as_of if as_of is not None else ws.cut_day)
     tasks = 0
     if has_traffic(ws):
         tasks = int(daily_volumes(ws, as_of=day)
