@@ -269,6 +269,8 @@ def _cast(column: Column, dtype: pl.DataType, source: Source | None = None) -> p
             return col.cast(pl.Date)
         return col.cast(pl.String).str.strip_chars().str.to_date("%Y-%m-%d", strict=False)
     if column.kind == "datetime":
+        if dtype == _DTYPES["datetime"]:  # already UTC microseconds: spare a copy of every timestamp
+            return col
         if isinstance(dtype, pl.Datetime) and dtype.time_zone:
             return col.dt.convert_time_zone("UTC").dt.cast_time_unit("us")
         if isinstance(dtype, pl.Datetime | pl.Date):
