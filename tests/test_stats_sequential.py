@@ -10,6 +10,7 @@ from rolloutkit.stats import (
     ZERO_VARIANCE,
     bernoulli_confidence_sequence,
     bernoulli_confidence_sequence_bounds,
+    bernoulli_upper_below,
     diff_confidence_sequence,
 )
 from rolloutkit.stats.sequential import _relative_lift_sequence
@@ -145,3 +146,19 @@ def test_difference_degenerate_is_vacuous(counts, error):
 def test_invalid_arguments_raise(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_upper_below_agrees_with_the_bisected_upper_bound():
+    rng = np.random.default_rng(3)
+    agreed = 0
+    for _ in range(3000):
+        n = int(rng.integers(1, 200_000))
+        x = int(rng.binomial(n, rng.uniform(0, 0.05)))
+        bound = float(rng.uniform(0, 0.1))
+        tuning = float(rng.uniform(100, 1e6))
+        upper = bernoulli_confidence_sequence(x, n, alpha=0.05, tuning_trials=tuning).upper
+        assert bernoulli_upper_below(x, n, bound, alpha=0.05, tuning_trials=tuning) == (upper < bound)
+        agreed += upper < bound
+    assert 300 < agreed < 2700, "both answers are well represented"
+    assert not bernoulli_upper_below(0, 0, 0.5, tuning_trials=10)
+    assert bernoulli_upper_below(0, 1000, 1.0, tuning_trials=1000)

@@ -24,6 +24,7 @@ from rolloutkit.stats.sample_size import trials_to_demonstrate, trials_until_dif
 from rolloutkit.stats.sequential import (
     bernoulli_confidence_sequence,
     bernoulli_confidence_sequence_bounds,
+    bernoulli_upper_below,
     diff_confidence_sequence,
 )
 from rolloutkit.stats.weighted import weighted_proportion
@@ -40,6 +41,7 @@ __all__ = [
     "WeightedInterval",
     "bernoulli_confidence_sequence",
     "bernoulli_confidence_sequence_bounds",
+    "bernoulli_upper_below",
     "binomial_control_limits",
     "clopper_pearson_interval",
     "cohen_kappa",

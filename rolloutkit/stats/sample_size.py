@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -14,11 +15,12 @@ from rolloutkit.stats.results import (
     check_positive,
     check_unit,
 )
-from rolloutkit.stats.sequential import bernoulli_confidence_sequence, diff_confidence_sequence
+from rolloutkit.stats.sequential import bernoulli_upper_below, diff_confidence_sequence
 
 MAX_TRIALS = 10_000_000
 
 
+@functools.cache  # pure, and a plan, its what-if grid and the daily checks ask the same again
 def trials_to_demonstrate(
     max_rate: float, expected_rate: float, *, alpha: float = 0.05, power: float = 0.8
 ) -> SampleSize:
@@ -67,6 +69,7 @@ def _first_true(holds: Callable[[int], bool], cap: int) -> int | None:
     return hi
 
 
+@functools.cache  # pure, and a plan, its what-if grid and the daily checks ask the same again
 def trials_until_upper_below(
     max_rate: float,
     expected_rate: float,
@@ -89,12 +92,12 @@ def trials_until_upper_below(
         return None
 
     def holds(n: int) -> bool:
-        x = round(expected_rate * n)
-        return bernoulli_confidence_sequence(x, n, alpha=alpha, tuning_trials=tuning_trials).upper < max_rate
+        return bernoulli_upper_below(round(expected_rate * n), n, max_rate, alpha=alpha, tuning_trials=tuning_trials)
 
     return _first_true(holds, cap)
 
 
+@functools.cache  # pure, and a plan, its what-if grid and the daily checks ask the same again
 def trials_until_diff_above(
     margin: float,
     p_agent: float,

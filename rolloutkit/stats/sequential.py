@@ -75,6 +75,23 @@ def bernoulli_confidence_sequence(
     return Interval(x / n, float(lower[0]), float(upper[0]))
 
 
+def bernoulli_upper_below(successes: int, trials: int, bound: float, *, alpha: float = 0.05,
+                          tuning_trials: float) -> bool:
+    """Whether `bernoulli_confidence_sequence(successes, trials)`'s upper bound is below `bound`, without finding
+    it: the sequence excludes every rate above its upper bound, so the upper bound is below `bound` exactly when
+    `bound` (above the observed rate) is excluded. One evaluation of the mixture instead of a 60-step bisection:
+    what lets the timeline planner search thousands of sample sizes."""
+    x, n = check_binomial(successes, trials)
+    alpha = check_open_unit("alpha", alpha)
+    tuning_trials = check_positive("tuning_trials", tuning_trials)
+    if n == 0 or x / n >= bound:
+        return False
+    if bound >= 1:  # no rate above 1 to exclude: the bound itself decides
+        return bernoulli_confidence_sequence(x, n, alpha=alpha, tuning_trials=tuning_trials).upper < bound
+    mixture = _log_mixture(np.array([float(bound)]), np.array([float(x)]), np.array([float(n)]), tuning_trials, alpha)
+    return bool(mixture[0] >= math.log(1 / alpha))
+
+
 def bernoulli_confidence_sequence_bounds(
     successes: object, trials: object, *, alpha: float = 0.05, tuning_trials: float
 ) -> Bounds:
