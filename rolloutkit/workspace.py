@@ -7,8 +7,10 @@ by its name.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import polars as pl
 
@@ -18,6 +20,7 @@ from rolloutkit.errors import DataError, MissingTableError, RolloutkitError
 from rolloutkit.sources import SOURCES_FILE, load_sources, read
 from rolloutkit.tables import Source, find_table
 
+T = TypeVar("T")
 #: Columns that record a later event of a row (an incident closed, a rollback that reached 0%): unknown until then.
 _LATER_EVENTS = ("closed_at", "zero_at")
 
@@ -33,6 +36,8 @@ class Workspace:
     cut_day: dt.date | None = None
     #: Each table's first and last day, once read (a cut keeps those its cut leaves as they are).
     _spans: dict[str, tuple[dt.date, dt.date]] = field(default_factory=dict, repr=False)
+    #: What `remember` computed, shared with every cut of this workspace (a cut's rows are this one's).
+    _memo: dict[tuple, Any] = field(default_factory=dict, repr=False)
 
     @property
     def agent(self) -> str:
@@ -79,7 +84,17 @@ class Workspace:
                                                     <= day).then(pl.col(c)).alias(c) for c in later)
         return Workspace(path=self.path, charter=self.charter, sources={n: self.sources[n] for n in kept},
                          _cache=kept, cut_day=day, _spans={n: span for n, span in spans.items()
-                                                           if n in kept and span[1] <= day})
+                                                           if n in kept and span[1] <= day}, _memo=self._memo)
+
+    def remember(self, what: str, day: dt.date, compute: Callable[[], T]) -> T:
+        """`compute()`, the answer about this workspace's rows up to the end of `day`, computed once per workspace
+        and its cuts: several pages of one week ask for the same daily counts. The day is capped at this cut's, so
+        a cut and the workspace it came from share what they agree on. Load the workspace again to read files
+        that changed since."""
+        key = (what, min(day, self.cut_day) if self.cut_day is not None else day)
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     def spans(self) -> dict[str, tuple[dt.date, dt.date]]:
         """Each table with rows, by name: its first and last day (one query for every table not read yet)."""

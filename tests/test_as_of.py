@@ -120,3 +120,18 @@ def test_the_cut_forgets_what_happened_later(sources: dict[str, Path]) -> None:
     before = ws.cut(ws.inventory()["first_day"].min())
     assert not before.has("canary") and not before.has("incidents")
     assert before.inventory().filter(pl.col("present"))["rows"].sum() < ws.inventory()["rows"].sum()
+
+
+def test_a_workspace_and_its_cuts_remember_their_daily_counts_together(sources: dict[str, Path]) -> None:
+    """The pages of one week ask for the same canary counts; a cut and the workspace it came from share them, by
+    the day they agree on, and a day the rows after which differ is counted anew."""
+    ws = load_workspace(sources["synth/healthy"])
+    day = ws.last_day() - dt.timedelta(days=5)
+    cut = ws.cut(day)
+    first = canary.daily_counts(cut, as_of=day)
+    assert canary.daily_counts(ws, as_of=day) is first and canary.daily_counts(cut) is first
+    # asked about a later day, the cut knows only its rows: the same answer as the workspace as of its day
+    assert canary.daily_counts(cut, as_of=day + dt.timedelta(days=3)) is first
+    later = canary.daily_counts(ws, as_of=day + dt.timedelta(days=3))
+    assert later is not first and later["day"].max() > first["day"].max()
+    assert canary.daily_counts(load_workspace(sources["synth/healthy"]), as_of=day).equals(first)

@@ -58,7 +58,9 @@ def daily_counts(ws: Workspace, *, as_of: dt.date | str | None = None,
         return _stored_counts(ws, day)
     # without a flag history every interaction is before the first flag: one segment, `segment_start` null
     times = _flags(ws, day)["ts"] if ws.has("flags") else pl.Series("ts", [], dtype=pl.Datetime("us", "UTC"))
-    return _daily_counts(ws, day, times, session_buckets=session_buckets)
+    # computed once for the pages of a week that all ask for it
+    return ws.remember(f"canary daily counts, sessions in {session_buckets or 'auto'} buckets", day,
+                       lambda: _daily_counts(ws, day, times, session_buckets=session_buckets))
 
 
 def _stored_counts(ws: Workspace, day: dt.date) -> pl.DataFrame:
@@ -189,7 +191,7 @@ def canary_counts(ws: Workspace, *, as_of: dt.date | str | None = None) -> Canar
     Rows after `as_of` are ignored, so the counts reproduce what was known on that day."""
     day = ws.resolve_as_of(as_of)
     flags = _flags(ws, day)
-    daily = _stored_counts(ws, day) if ws.has("canary_daily") else _daily_counts(ws, day, flags["ts"])
+    daily = daily_counts(ws, as_of=day)
     counts = counts_from_daily(daily, flags, ws.charter, as_of=day)
     return dataclasses.replace(counts, incidents=incident_log(ws, day), versions=live_versions(ws, day),
                                has_evals=ws.has("evals"))

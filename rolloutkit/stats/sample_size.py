@@ -20,7 +20,7 @@ from rolloutkit.stats.sequential import bernoulli_upper_below, diff_confidence_s
 MAX_TRIALS = 10_000_000
 
 
-@functools.cache  # pure, and a plan, its what-if grid and the daily checks ask the same again
+@functools.lru_cache(maxsize=4096)  # pure, and a plan, its what-if grid and the daily checks ask it again
 def trials_to_demonstrate(
     max_rate: float, expected_rate: float, *, alpha: float = 0.05, power: float = 0.8
 ) -> SampleSize:
@@ -69,7 +69,7 @@ def _first_true(holds: Callable[[int], bool], cap: int) -> int | None:
     return hi
 
 
-@functools.cache  # pure, and a plan, its what-if grid and the daily checks ask the same again
+@functools.lru_cache(maxsize=4096)  # pure, and a plan, its what-if grid and the daily checks ask it again
 def trials_until_upper_below(
     max_rate: float,
     expected_rate: float,
@@ -97,7 +97,7 @@ def trials_until_upper_below(
     return _first_true(holds, cap)
 
 
-@functools.cache  # pure, and a plan, its what-if grid and the daily checks ask the same again
+@functools.lru_cache(maxsize=4096)  # pure, and a plan, its what-if grid and the daily checks ask it again
 def trials_until_diff_above(
     margin: float,
     p_agent: float,

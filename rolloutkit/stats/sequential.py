@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -56,6 +57,7 @@ def _bounds(x: np.ndarray, n: np.ndarray, alpha: float, tuning_trials: float) ->
     return lower, upper
 
 
+@functools.lru_cache(maxsize=65_536)  # pure: a decision history asks this week what it asked last week
 def bernoulli_confidence_sequence(
     successes: int, trials: int, *, alpha: float = 0.05, tuning_trials: float
 ) -> Interval:
