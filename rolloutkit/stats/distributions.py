@@ -65,9 +65,15 @@ def binom_isf(q: object, n: object, p: object) -> np.ndarray:
 
 
 def _smallest(holds, q: object, n: object, p: object) -> np.ndarray:
-    """Bisection for the smallest k in [0, n] where `holds` (monotone in k; true at k = n) is true."""
+    """Bisection for the smallest k in [0, n] where `holds` (monotone in k; true at k = n) is true.
+
+    It starts from the normal approximation's bracket, mean ± 12 sd + 12 (a dozen steps instead of twenty on a
+    day's traffic), and from all of [0, n] wherever that bracket turns out not to hold the answer."""
     q, n, p = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (q, n, p)))
-    low, high = np.zeros(n.shape), n.copy()
+    spread = 12 * np.sqrt(n * p * (1 - p)) + 12
+    low, high = np.clip(np.floor(n * p - spread), 0, n), np.clip(np.ceil(n * p + spread), 0, n)
+    missed = ~holds(high, n, p, q) | ((low > 0) & holds(np.maximum(low - 1, 0), n, p, q))
+    low, high = np.where(missed, 0, low), np.where(missed, n, high)
     while np.any(low < high):
         middle = np.floor((low + high) / 2)
         true = holds(middle, n, p, q)
