@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
+import nbformat
 import pytest
 import yaml
 
@@ -54,3 +55,15 @@ def spark():
     session.conf.set("spark.sql.shuffle.partitions", "4")
     yield session
     session.stop()
+
+
+def write_notebook(folder: Path, name: str, *cells: str) -> Path:
+    """A notebook honouring the report's contract: the tagged parameters cell, then `cells`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    parameters = nbformat.v4.new_code_cell('workspace: str = ""  # workspace folder\nas_of: str | None = None  # day')
+    parameters.metadata["tags"] = ["parameters"]
+    nb = nbformat.v4.new_notebook(cells=[parameters, *(nbformat.v4.new_code_cell(c) for c in cells)])
+    nb.metadata["kernelspec"] = {"name": "rolloutkit", "display_name": "rolloutkit", "language": "python"}
+    path = folder / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    return path

@@ -19,9 +19,9 @@ import sys
 import time
 from pathlib import Path
 
-import nbformat
 import psutil
 import pytest
+from conftest import write_notebook
 
 from rolloutkit import report
 from rolloutkit.errors import RolloutkitError
@@ -30,18 +30,6 @@ AS_OF = "2026-11-22"
 WEEK = "2026-W47"
 AGENT = "support-refunds"
 CLI = [sys.executable, "-m", "rolloutkit.cli", "report"]
-
-
-def write_notebook(folder: Path, name: str, *cells: str) -> Path:
-    """A notebook honouring the report's contract: the tagged parameters cell, then `cells`."""
-    folder.mkdir(parents=True, exist_ok=True)
-    parameters = nbformat.v4.new_code_cell('workspace: str = ""  # workspace folder\nas_of: str | None = None  # day')
-    parameters.metadata["tags"] = ["parameters"]
-    nb = nbformat.v4.new_notebook(cells=[parameters, *(nbformat.v4.new_code_cell(c) for c in cells)])
-    nb.metadata["kernelspec"] = {"name": "rolloutkit", "display_name": "rolloutkit", "language": "python"}
-    path = folder / f"{name}.ipynb"
-    nbformat.write(nb, path)
-    return path
 
 
 def digest(folder: Path) -> dict[str, str]:

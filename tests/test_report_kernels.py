@@ -8,10 +8,9 @@ from the very template the first one was, after the first one changed everything
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-import nbformat
 import pytest
+from conftest import write_notebook
 
 from rolloutkit import paths, report
 
@@ -23,17 +22,6 @@ WORKER_PID = ("import os, psutil\n"
               "          and (p.info['environ'] or {}).get('ROLLOUTKIT_REPORT_PROCESS')\n"
               "          == os.environ['ROLLOUTKIT_REPORT_PROCESS']][0]")
 
-
-def write_notebook(folder: Path, name: str, *cells: str) -> Path:
-    """A notebook honouring the report's contract: the tagged parameters cell, then `cells`."""
-    folder.mkdir(parents=True, exist_ok=True)
-    parameters = nbformat.v4.new_code_cell('workspace: str = ""  # workspace folder\nas_of: str | None = None  # day')
-    parameters.metadata["tags"] = ["parameters"]
-    nb = nbformat.v4.new_notebook(cells=[parameters, *(nbformat.v4.new_code_cell(c) for c in cells)])
-    nb.metadata["kernelspec"] = {"name": "rolloutkit", "display_name": "rolloutkit", "language": "python"}
-    path = folder / f"{name}.ipynb"
-    nbformat.write(nb, path)
-    return path
 
 #: What a notebook's kernel looks like from inside, written to a JSON file (the cell runs first thing, before the
 #: notebook imports anything itself).
