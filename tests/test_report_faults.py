@@ -256,3 +256,18 @@ def test_a_kernel_enforced_write_limit_stops_the_run_clearly(tmp_path, earlier):
     assert f"rolloutkit report: cannot write the report into {out}: File too large" in done.stderr
     assert "Traceback" not in done.stderr
     assert digest(out) == before
+
+
+def test_the_longest_notebooks_start_first(tmp_path, make_workspace):
+    """One worker, so the order shows: without an earlier week the notebooks run as listed; a week later the one
+    that took longest goes first, so it never starts last while the other workers sit idle."""
+    ws, own, order = make_workspace(), tmp_path / "own", tmp_path / "order.txt"
+    log = f"open({str(order)!r}, 'a').write(NAME + '\\n')"
+    write_notebook(own, "a_quick", log.replace("NAME", "'a_quick'"))
+    write_notebook(own, "b_slow", log.replace("NAME", "'b_slow'"), "import time\ntime.sleep(2)")
+    out = tmp_path / "reports"
+    assert report.run([ws], as_of="2026-11-15", out=out, notebooks=own, builtin=False, jobs=1).ok
+    assert order.read_text().split() == ["a_quick", "b_slow"]
+    order.unlink()
+    assert report.run([ws], as_of=AS_OF, out=out, notebooks=own, builtin=False, jobs=1).ok
+    assert order.read_text().split() == ["b_slow", "a_quick"]

@@ -23,7 +23,7 @@ from pathlib import Path
 from rolloutkit import cache, paths
 from rolloutkit.errors import RolloutkitError
 from rolloutkit.memo import NOTEBOOKS, TITLES
-from rolloutkit.portfolio import write_portfolio
+from rolloutkit.portfolio import latest_summaries, write_portfolio
 from rolloutkit.report._lock import output_lock
 from rolloutkit.report._notebooks import own_notebooks
 from rolloutkit.report._pool import execute_all
@@ -91,6 +91,21 @@ def run(
     return result
 
 
+#: The built-in pages from the usually slowest (the memo computes every phase, this week's and last week's).
+_USUAL_COST = ("summary", "canary_readiness", "shadow_comparison", "supervision", "timeline_planning", "eval_set")
+
+
+def _longest_first(jobs: list[Job], out: Path) -> list[Job]:
+    """The notebooks longest first, so that no long one starts last while the other workers sit idle: by the
+    seconds each took in its agent's latest week already under `out`, else in the built-in pages' usual order of
+    cost, agents taking turns."""
+    took = {(summary.get("agent"), name): run["seconds"] for summary in (latest_summaries(out) if out.is_dir() else [])
+            for name, run in (summary.get("notebooks") or {}).items() if isinstance(run.get("seconds"), int | float)}
+    rank = {name: i for i, name in enumerate(_USUAL_COST)}
+    return sorted(jobs, key=lambda job: (-took.get((job.agent, job.notebook), -1.0),
+                                         rank.get(job.notebook, len(rank))))
+
+
 def _render(workspaces: list[str | Path], result: RunResult, staging: Path, *, pages: list[tuple[str, Path]],
             titles: dict[str, str], day: dt.date | None, now: dt.datetime | None, jobs: int,
             timeout: float) -> None:
@@ -122,6 +137,7 @@ def _render(workspaces: list[str | Path], result: RunResult, staging: Path, *, p
     job_list = [Job(agent=ws.agent, week=iso_week(d), notebook=nb, source=str(source), workspace=str(ws.path.resolve()),
                     as_of=d.isoformat(), folder=str(week_dir(ws.agent, d)))
                 for ws, d in opened for nb, source in pages]
+    job_list = _longest_first(job_list, result.out)
     for job in job_list:
         Path(job.folder).mkdir(parents=True, exist_ok=True)
     if job_list:
