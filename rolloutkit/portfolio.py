@@ -103,15 +103,19 @@ def finished_phases(summary: dict) -> dict[str, str | None]:
     if phase.startswith("supervision") and readiness.get("decision") != "rollback" \
             and readiness.get("status") not in ("bad", "error"):
         started = (readiness.get("details") or {}).get("stage_started")
-        progress = ((decisions.get("timeline_planning") or {}).get("details") or {}).get("progress") or {}
-        over["canary_readiness"] = str(started)[:10] if started else progress.get("reached_100")
+        over["canary_readiness"] = str(started)[:10] if started else _progress(decisions).get("reached_100")
     return over
 
 
 def _shadow_ended(decisions: dict) -> str | None:
     """The day the shadow ended (the canary began), from the timeline's progress."""
-    progress = ((decisions.get("timeline_planning") or {}).get("details") or {}).get("progress") or {}
-    return next((p.get("actual_end") for p in progress.get("phases") or [] if p.get("kind") == "shadow"), None)
+    return next((p.get("actual_end") for p in _progress(decisions).get("phases") or [] if p.get("kind") == "shadow"),
+                None)
+
+
+def _progress(decisions: dict) -> dict:
+    """The timeline page's record of what happened (`details.progress`), empty when the summary has none."""
+    return ((decisions.get("timeline_planning") or {}).get("details") or {}).get("progress") or {}
 
 
 def _done_cell(page: str, headline: dict, day: str | None) -> str:

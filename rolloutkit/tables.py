@@ -439,17 +439,18 @@ def _broken(frame: pl.LazyFrame, rules: list[_Rule]) -> tuple[int, list[int]]:
     the counts of offending rows, and the 64-bit hashes of the values that must be distinct (8 bytes a row,
     several times cheaper than comparing millions of ids). A repeat is only looked up when a count says there
     is one, which also weeds out the rare hash collision."""
-    counted = [r for r in rules if r.distinct is None]
-    distinct = [r for r in rules if r.distinct is not None]
-    counts = frame.select(pl.len(), *(r.offending.fill_null(False).sum().alias(str(i))
-                                      for i, r in enumerate(counted))).collect(engine="streaming").row(0)
-    hashes = (frame.select(*(pl.when(r.distinct.is_not_null()).then(r.distinct.hash()).alias(str(i))
-                             for i, r in enumerate(distinct))).collect(engine="streaming") if distinct else None)
-    by_rule = dict(zip(map(id, counted), counts[1:], strict=True))
-    for i, rule in enumerate(distinct):
-        values = hashes.get_column(str(i)).drop_nulls()
-        by_rule[id(rule)] = values.len() - values.n_unique()
-    return counts[0], [by_rule[id(r)] for r in rules]
+    counts = frame.select(pl.len().alias(_COUNT), *(r.offending.fill_null(False).sum().alias(str(i))
+                                                    for i, r in enumerate(rules) if r.distinct is None))
+    counts = counts.collect(engine="streaming").row(0, named=True)
+    hashes = frame.select(pl.when(r.distinct.is_not_null()).then(r.distinct.hash()).alias(str(i))
+                          for i, r in enumerate(rules) if r.distinct is not None).collect(engine="streaming")
+
+    def repeated(hashed: pl.Series) -> int:
+        values = hashed.drop_nulls()
+        return values.len() - values.n_unique()
+
+    return counts[_COUNT], [counts[str(i)] if r.distinct is None else repeated(hashes[str(i)])
+                            for i, r in enumerate(rules)]
 
 
 def _user_columns(source: Source, rule: _Rule) -> str:
